@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from quiz import views
+
+app_name = "quiz"
+
+urlpatterns = [
+    path("quizzes/", views.quiz_list, name="quiz_list"),
+    path("reports/", views.reports_home, name="reports_home"),
+]

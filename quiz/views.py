@@ -1,0 +1,27 @@
+"""Quiz pages. The quiz flow itself lands with the quiz issue."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from quiz.models import Quiz
+from teachingfile import roles
+
+
+@require_GET
+@login_required
+def quiz_list(request: HttpRequest) -> HttpResponse:
+    quizzes = Quiz.objects.available_to(request.user).order_by("title")
+    return render(request, "quiz/quiz_list.html", {"quizzes": quizzes})
+
+
+@require_GET
+@login_required
+def reports_home(request: HttpRequest) -> HttpResponse:
+    if not roles.is_director(request.user):
+        raise PermissionDenied
+    return render(request, "quiz/reports_home.html", {})

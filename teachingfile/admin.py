@@ -1,0 +1,453 @@
+"""Authoring in the admin: one page writes a whole case, figures and questions included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from teachingfile import roles, services
+from teachingfile.models import (
+    AcceptedAnswer,
+    Case,
+    Choice,
+    Comment,
+    DifferentialDiagnosis,
+    Figure,
+    Keyword,
+    LabValue,
+    Question,
+    Rating,
+    Reference,
+    Series,
+    StatusChange,
+)
+
+admin.site.site_header = "Teaching file authoring"
+admin.site.site_title = "Teaching file"
+admin.site.index_title = "Cases, quizzes and cohorts"
+
+
+class OwnedCaseInlineMixin:
+    """Inlines follow the case: editable only by those who may edit the case."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_edit(request, obj) and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_edit(request, obj) and super().has_add_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_edit(request, obj) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+def _may_edit(request: HttpRequest, case: Case | None) -> bool:
+    if case is None or request.user.is_superuser or roles.is_editor(request.user):
+        return True
+    return case.owner_id == request.user.pk
+
+
+class LabValueInline(OwnedCaseInlineMixin, admin.TabularInline):
+    model = LabValue
+    extra = 0
+    fields = ["order", "name", "value", "unit", "reference_range", "shown_before_reveal"]
+
+
+class DifferentialInline(OwnedCaseInlineMixin, admin.TabularInline):
+    model = DifferentialDiagnosis
+    extra = 0
+    fields = ["order", "diagnosis", "note"]
+
+
+class ReferenceInline(OwnedCaseInlineMixin, admin.TabularInline):
+    model = Reference
+    extra = 0
+    fields = ["order", "citation", "doi", "pmid", "url"]
+
+
+class FigureForm(forms.ModelForm):
+    upload = forms.FileField(
+        required=False,
+        help_text="JPEG, PNG, WebP or DICOM. Checked, stripped of metadata and resized on save.",
+    )
+    annotated_upload = forms.FileField(
+        required=False, help_text="Optional version with arrows, shown only after the reveal."
+    )
+    confirm_no_burned_in = forms.BooleanField(
+        required=False,
+        label="DICOM is free of burned-in identifying text",
+        help_text="Needed only for a DICOM flagged as having burned-in annotation.",
+    )
+
+    class Meta:
+        model = Figure
+        fields = ["order", "label", "stage", "alt_text", "neutral_caption", "caption"]
+        widgets = {"caption": forms.Textarea(attrs={"rows": 2})}
+
+    def clean(self) -> dict[str, Any]:
+        from teachingfile.imaging import ImageRejected, process_upload
+
+        cleaned = super().clean()
+        upload = cleaned.get("upload")
+        if not self.instance.image and not upload and not cleaned.get("DELETE"):
+            raise ValidationError("Choose an image file for this figure.")
+        # Decode and clean now so that a bad file stops the whole save with its message.
+        self._processed: dict[str, Any] = {}
+        for field in ("upload", "annotated_upload"):
+            file = cleaned.get(field)
+            if not file:
+                continue
+            try:
+                items = process_upload(
+                    file.read(),
+                    filename=file.name,
+                    allow_burned_in=bool(cleaned.get("confirm_no_burned_in")),
+                )
+            except ImageRejected as exc:
+                self.add_error(field, exc.message)
+                continue
+            if len(items) != 1:
+                self.add_error(field, "Upload one image per figure; several frames found.")
+                continue
+            self._processed[field] = items[0]
+        return cleaned
+
+    def save(self, commit: bool = True) -> Figure:
+        figure = super().save(commit=False)
+        processed = getattr(self, "_processed", {})
+        written: list[str] = []
+        if "upload" in processed:
+            services._fill_figure(figure, processed["upload"], written)
+        if "annotated_upload" in processed:
+            item = processed["annotated_upload"]
+            figure.annotated_image.name = services._save_bytes(item.original, item.original_ext)
+            figure.annotated_display.name = services._save_bytes(item.display, item.display_ext)
+        if commit:
+            figure.save()
+        return figure
+
+
+class FigureInline(OwnedCaseInlineMixin, admin.StackedInline):
+    model = Figure
+    form = FigureForm
+    extra = 0
+    fields = [
+        ("order", "label", "stage"),
+        "upload",
+        "annotated_upload",
+        "confirm_no_burned_in",
+        "alt_text",
+        "neutral_caption",
+        "caption",
+        "preview",
+    ]
+    readonly_fields = ["preview"]
+
+    @admin.display(description="Current image")
+    def preview(self, obj: Figure) -> str:
+        if not obj.pk or not obj.thumbnail:
+            return "–"
+        return format_html(
+            '<img src="{}" alt="{}" width="160"> {} × {} px',
+            obj.thumbnail.url,
+            obj.alt_text,
+            obj.width,
+            obj.height,
+        )
+
+
+class QuestionForm(forms.ModelForm):
+    """A question with its choices or accepted answers as plain lines, so one page suffices."""
+
+    choices_text = forms.CharField(
+        required=False,
+        label="Choices",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line. Start a correct one with '*'. Add a rationale after ' | '.",
+    )
+    accepted_text = forms.CharField(
+        required=False,
+        label="Accepted answers",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Free text only: one answer or synonym per line; partial credit as "
+        "'answer | 0.5'.",
+    )
+
+    class Meta:
+        model = Question
+        fields = ["order", "kind", "prompt", "explanation"]
+        widgets = {
+            "prompt": forms.Textarea(attrs={"rows": 2}),
+            "explanation": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["choices_text"].initial = "\n".join(
+                f"{'*' if c.is_correct else ''}{c.text}" + (f" | {c.rationale}" if c.rationale else "")
+                for c in self.instance.choices.all()
+            )
+            self.fields["accepted_text"].initial = "\n".join(
+                a.text + (f" | {a.score:g}" if a.score != 1 else "")
+                for a in self.instance.accepted_answers.all()
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        self._choices = _parse_choices(cleaned.get("choices_text", ""))
+        try:
+            self._accepted = _parse_accepted(cleaned.get("accepted_text", ""))
+        except ValueError as exc:
+            self.add_error("accepted_text", str(exc))
+            self._accepted = []
+        if kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
+            if len(self._choices) < 2:
+                self.add_error("choices_text", "Give at least two choices, one per line.")
+            correct = sum(1 for c in self._choices if c[1])
+            if kind == Question.Kind.SINGLE and correct != 1:
+                self.add_error("choices_text", "Mark exactly one choice correct with '*'.")
+            if kind == Question.Kind.MULTIPLE and correct < 1:
+                self.add_error("choices_text", "Mark the correct choices with '*'.")
+        if kind == Question.Kind.FREE_TEXT and not self._accepted:
+            self.add_error("accepted_text", "Give at least one accepted answer.")
+        return cleaned
+
+    def save_lines(self, question: Question) -> None:
+        """Replace the question's choices or accepted answers with the parsed lines."""
+        question.choices.all().delete()
+        question.accepted_answers.all().delete()
+        if question.is_choice:
+            Choice.objects.bulk_create(
+                Choice(question=question, order=i, text=text, is_correct=ok, rationale=why)
+                for i, (text, ok, why) in enumerate(self._choices)
+            )
+        else:
+            AcceptedAnswer.objects.bulk_create(
+                AcceptedAnswer(question=question, text=text, score=score)
+                for text, score in self._accepted
+            )
+
+
+def _parse_choices(text: str) -> list[tuple[str, bool, str]]:
+    choices = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        correct = line.startswith("*")
+        body, _, rationale = line.lstrip("*").partition(" | ")
+        choices.append((body.strip(), correct, rationale.strip()))
+    return choices
+
+
+def _parse_accepted(text: str) -> list[tuple[str, float]]:
+    answers = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        body, sep, score = line.partition(" | ")
+        try:
+            value = float(score) if sep else 1.0
+        except ValueError:
+            raise ValueError(f"'{score.strip()}' is not a score between 0 and 1.") from None
+        if not 0 < value <= 1:
+            raise ValueError(f"Scores lie between 0 and 1, not {value:g}.")
+        answers.append((body.strip(), value))
+    return answers
+
+
+class QuestionInline(OwnedCaseInlineMixin, admin.StackedInline):
+    model = Question
+    form = QuestionForm
+    extra = 0
+    show_change_link = True
+    fields = [("order", "kind"), "prompt", "choices_text", "accepted_text", "explanation"]
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = StatusChange
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_status", "to_status", "by", "note"]
+    readonly_fields = fields
+    verbose_name = "status change"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _transition_action(to_status: str, label: str) -> Any:
+    def action(modeladmin: CaseAdmin, request: HttpRequest, queryset: QuerySet[Case]) -> None:
+        moved = 0
+        for case in queryset:
+            try:
+                services.case_transition(case=case, to_status=to_status, by=request.user)
+                moved += 1
+            except (PermissionDenied, ValidationError) as exc:
+                text = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+                modeladmin.message_user(request, text, messages.ERROR)
+        if moved:
+            modeladmin.message_user(request, f"{label}: {moved} case(s).", messages.SUCCESS)
+
+    action.__name__ = f"move_to_{to_status}"
+    return admin.action(description=label)(action)
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ["public_id", "unknown_title", "known_title", "status", "owner", "updated_at"]
+    list_display_links = ["public_id", "unknown_title"]
+    list_filter = ["status", "region", "category", "diagnostic_certainty", "owner"]
+    search_fields = ["public_id", "unknown_title", "known_title", "diagnosis", "acr_code"]
+    list_select_related = ["owner"]
+    autocomplete_fields = ["keywords", "companions"]
+    readonly_fields = ["public_id", "status", "preview_link", "version"]
+    inlines = [
+        LabValueInline,
+        FigureInline,
+        QuestionInline,
+        DifferentialInline,
+        ReferenceInline,
+        StatusChangeInline,
+    ]
+    actions = [
+        _transition_action(Case.Status.IN_REVIEW, "Submit for review"),
+        _transition_action(Case.Status.PUBLISHED, "Publish"),
+        _transition_action(Case.Status.DRAFT, "Return to draft"),
+        _transition_action(Case.Status.RETIRED, "Retire"),
+    ]
+    fieldsets = [
+        (None, {"fields": ["public_id", "status", "preview_link"]}),
+        (
+            "Before the reveal",
+            {
+                "description": "What a resident sees with the questions. Nothing here may "
+                "name or hint the diagnosis.",
+                "fields": [
+                    "unknown_title",
+                    "presentation",
+                    ("patient_age", "patient_sex"),
+                    "modalities",
+                    ("region", "category"),
+                    "progressive",
+                ],
+            },
+        ),
+        (
+            "The reveal",
+            {
+                "fields": [
+                    "known_title",
+                    "full_history",
+                    "technique",
+                    "findings",
+                    ("diagnosis", "diagnostic_certainty"),
+                    "discussion",
+                    "teaching_points",
+                    "follow_up",
+                    "acr_code",
+                    "keywords",
+                    "companions",
+                    "companion_note",
+                ]
+            },
+        ),
+        (
+            "Source and credits",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "authors",
+                    "credits",
+                    "source_citation",
+                    ("source_url", "source_doi"),
+                    ("source_date", "source_reference"),
+                    "licence",
+                ],
+            },
+        ),
+    ]
+
+    @admin.display(description="Preview")
+    def preview_link(self, obj: Case) -> str:
+        if not obj.pk:
+            return "Save the case to preview it."
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">Preview as a resident sees it</a>',
+            obj.get_absolute_url(),
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_edit(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return roles.is_editor(request.user) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Case, form: Any, change: bool) -> None:
+        if not change:
+            obj.public_id = services.next_public_id()
+            obj.owner = obj.owner or request.user  # type: ignore[assignment]
+        else:
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is Question:
+            # The lines live in their own tables, written once the question has its id.
+            for question_form in formset.forms:
+                saved = question_form.instance.pk and question_form.has_changed()
+                if saved and not question_form.cleaned_data.get("DELETE"):
+                    question_form.save_lines(question_form.instance)
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "case"]
+    list_filter = ["kind"]
+    search_fields = ["case__public_id", "prompt"]
+    list_select_related = ["case"]
+    raw_id_fields = ["case"]
+
+    class ChoiceInline(admin.TabularInline):
+        model = Choice
+        extra = 0
+
+    class AcceptedAnswerInline(admin.TabularInline):
+        model = AcceptedAnswer
+        extra = 0
+
+    inlines = [ChoiceInline, AcceptedAnswerInline]
+
+
+@admin.register(Keyword)
+class KeywordAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ["name", "case", "modality"]
+    raw_id_fields = ["case"]
+
+
+@admin.register(Rating)
+class RatingAdmin(admin.ModelAdmin):
+    list_display = ["case", "rater", "rater_label", "difficulty", "quality", "updated_at"]
+    list_select_related = ["case", "rater"]
+    raw_id_fields = ["case"]
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["case", "author", "created_at", "hidden"]
+    list_filter = ["hidden"]
+    list_select_related = ["case", "author"]
+    raw_id_fields = ["case"]

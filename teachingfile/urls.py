@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from teachingfile import views
+
+library_patterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("cases/", views.case_list, name="case_list"),
+    path("cases/<str:public_id>/", views.case_detail, name="case_detail"),
+]
+
+urlpatterns = [
+    path("", include((library_patterns, "teachingfile"))),
+    path("", include("quiz.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
+    # Local media with immutable caching; S3 installs serve media from the bucket.
+    urlpatterns.append(re_path(r"^media/(?P<path>.+)$", views.media_file, name="media_file"))

@@ -1,0 +1,113 @@
+"""Library pages: home, the case list, the unknown case, health and media."""
+
+from __future__ import annotations
+
+import posixpath
+
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from teachingfile import roles
+from teachingfile.models import Case, Category, Figure, Modality, Region
+from teachingfile.viewing import figure_views
+
+PAGE_SIZE = 24
+# Only display formats are served; de-identified DICOM sources stay private.
+_MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                ".webp": "image/webp"}
+
+
+def _get_case_for_user(request: HttpRequest, public_id: str) -> Case:
+    """The case if this user may open it: residents only reach published cases (else 404)."""
+    return get_object_or_404(Case.objects.visible_to(request.user), public_id=public_id)
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    from quiz.dashboard import home_context
+
+    return render(request, "teachingfile/home.html", home_context(request.user))
+
+
+@require_GET
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    cases = Case.objects.visible_to(request.user).for_listing()
+    filters = {
+        "modality": request.GET.get("modality", ""),
+        "region": request.GET.get("region", ""),
+        "category": request.GET.get("category", ""),
+        "status": request.GET.get("status", ""),
+    }
+    if filters["modality"] in Modality.values:
+        cases = cases.with_modality(filters["modality"])
+    if filters["region"] in Region.values:
+        cases = cases.filter(region=filters["region"])
+    if filters["category"] in Category.values:
+        cases = cases.filter(category=filters["category"])
+    if filters["status"] in Case.Status.values and roles.is_faculty(request.user):
+        cases = cases.filter(status=filters["status"])
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "filters": filters,
+        "modalities": Modality.choices,
+        "regions": Region.choices,
+        "categories": Category.choices,
+        "statuses": Case.Status.choices,
+    }
+    template = "teachingfile/case_list.html"
+    if request.htmx:  # type: ignore[attr-defined]
+        template += "#case-results"
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    case = _get_case_for_user(request, public_id)
+    figures = Figure.objects.filter(case=case).select_related("series")
+    context = {
+        "case": case,
+        "figures": figure_views(figures, revealed=False),
+        "lab_values": case.lab_values.filter(shown_before_reveal=True),
+        "questions": case.questions.prefetch_related("choices"),
+        "is_preview": case.status != Case.Status.PUBLISHED,
+    }
+    return render(request, "teachingfile/case_detail.html", context)
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # any database failure means "not healthy"
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@require_GET
+def media_file(request: HttpRequest, path: str) -> FileResponse:
+    """Serve an uploaded image with immutable caching; anything else is a 404."""
+    normalised = posixpath.normpath(path)
+    ext = posixpath.splitext(normalised)[1].lower()
+    if normalised.startswith(("..", "/")) or ext not in _MEDIA_TYPES:
+        raise Http404
+    if not default_storage.exists(normalised):
+        raise Http404
+    response = FileResponse(default_storage.open(normalised, "rb"), content_type=_MEDIA_TYPES[ext])
+    # Names are unguessable and never reused, so a browser may keep them for a year.
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    return response
