@@ -195,11 +195,11 @@
     this.invertBtn = button("Invert", { aria: "Invert", title: "Invert (I)", keys: "I", pressed: false, onClick: function () { self.toggleInvert(); } });
     viewGroup.appendChild(this.invertBtn);
     if (this.hasAnnotations) {
-      this.annotatedBtn = button("Annotated", { cls: "viewer__btn--annotated", aria: "Show annotated image", title: "Annotated / clean (A)", keys: "A", pressed: false, onClick: function () { self.toggleAnnotated(); } });
+      this.annotatedBtn = button("Annotated", { cls: "viewer__btn--annotated", aria: "Annotated image", title: "Annotated / clean image (A)", keys: "A", pressed: false, onClick: function () { self.toggleAnnotated(); } });
       viewGroup.appendChild(this.annotatedBtn);
     }
     viewGroup.appendChild(button("Reset", { aria: "Reset view", title: "Reset (R or 0)", keys: "R 0", onClick: function () { self.reset(); } }));
-    this.fsBtn = button("Full screen", { aria: "Full screen", title: "Full screen (F)", keys: "F", pressed: false, onClick: function () { self.toggleFullscreen(); } });
+    this.fsBtn = button("Full screen", { title: "Full screen (F)", keys: "F", onClick: function () { self.toggleFullscreen(); } });
     viewGroup.appendChild(this.fsBtn);
     var helpId = this.id + "-help";
     this.helpBtn = button("?", { aria: "Keyboard shortcuts", title: "Keyboard shortcuts (?)", keys: "?", onClick: function () { self.toggleHelp(); } });
@@ -236,9 +236,11 @@
     this.help.appendChild(el("h2", { class: "viewer__help-title" }, "Viewer shortcuts"));
     var dl = el("dl");
     SHORTCUTS.forEach(function (row) {
+      // Before the reveal the viewer says nothing at all about annotations.
+      if (row[0] === "A" && !this.hasAnnotations) return;
       dl.appendChild(el("dt", null, row[0]));
       dl.appendChild(el("dd", null, row[1]));
-    });
+    }, this);
     this.help.appendChild(dl);
     this.help.appendChild(el("p", null, "Shortcuts work while the viewer has keyboard focus."));
 
@@ -271,6 +273,12 @@
     var stage = this.stage;
 
     this.root.addEventListener("keydown", function (e) { self.onKey(e); });
+    // Warm the neighbouring slices once the reader shows interest, not at page load.
+    if (this.isStack) {
+      var warm = function () { self.prefetchAround(self.frame); };
+      this.root.addEventListener("focusin", warm, { once: true });
+      stage.addEventListener("pointerenter", warm, { once: true });
+    }
     stage.addEventListener("wheel", function (e) { self.onWheel(e); }, { passive: false });
     stage.addEventListener("pointerdown", function (e) { self.onPointerDown(e); });
     stage.addEventListener("pointermove", function (e) { self.onPointerMove(e); });
@@ -372,7 +380,8 @@
 
   Viewer.prototype.onPointerDown = function (e) {
     if (e.pointerType === "mouse" && e.button !== 0 && e.button !== 2) return;
-    this.root.focus({ preventScroll: true });
+    // Keys work after a click; touch readers get no focus ring they did not ask for.
+    if (e.pointerType !== "touch") this.root.focus({ preventScroll: true });
     try { this.stage.setPointerCapture(e.pointerId); } catch (err) { /* synthetic events */ }
     this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
     e.preventDefault();
@@ -600,9 +609,9 @@
       this.img.height = f.height;
     }
     this.render();
-    if (this.isStack) {
+    if (this.isStack && !initial) {
       this.prefetchAround(index);
-      if (!initial) this.announce("Image " + (index + 1) + " of " + this.frames.length);
+      this.announce("Image " + (index + 1) + " of " + this.frames.length);
     }
   };
 
@@ -682,13 +691,10 @@
     this.panBtn.setAttribute("aria-pressed", String(this.tool === "pan"));
     this.wlBtn.setAttribute("aria-pressed", String(this.tool === "wl"));
     this.invertBtn.setAttribute("aria-pressed", String(this.inverted));
-    this.fsBtn.setAttribute("aria-pressed", String(this.isFullscreen()));
     this.fsBtn.textContent = this.isFullscreen() ? "Exit full screen" : "Full screen";
     if (this.annotatedBtn) {
       this.annotatedBtn.setAttribute("aria-pressed", String(this.annotated));
       this.annotatedBtn.disabled = !f.annotatedSrc;
-      this.annotatedBtn.textContent = this.annotated ? "Annotated" : "Clean";
-      this.annotatedBtn.setAttribute("aria-label", this.annotated ? "Showing annotated image; show clean image" : "Showing clean image; show annotated image");
     }
     if (this.presetBtns) {
       var preset = this.preset;
