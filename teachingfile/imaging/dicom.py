@@ -203,7 +203,7 @@ def _render_frame(instance: Instance, index: int, frame: np.ndarray, position: i
         image = _as_image(pixels, ds)
     else:
         centre = width = None
-        image = Image.fromarray(_colour_to_8bit(frame, ds, photometric), mode="RGB")
+        image = Image.fromarray(_colour_to_8bit(frame, ds, photometric))
 
     display, thumbnail = encode.encode_derivatives(image)
     return ProcessedImage(
@@ -295,7 +295,7 @@ def _as_image(pixels: np.ndarray, ds: Dataset) -> Image.Image:
     # like film, as every workstation does.
     if str(ds.PhotometricInterpretation).upper() == "MONOCHROME1":
         pixels = 255 - pixels
-    return Image.fromarray(np.ascontiguousarray(pixels), mode="L")
+    return Image.fromarray(np.ascontiguousarray(pixels))
 
 
 def _colour_to_8bit(frame: np.ndarray, ds: Dataset, photometric: str) -> np.ndarray:

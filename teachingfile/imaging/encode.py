@@ -51,7 +51,7 @@ def to_eight_bit(im: Image.Image) -> Image.Image:
         lo, hi = float(arr.min()), float(arr.max())
         span = hi - lo if hi > lo else 1.0
         scaled = np.clip((arr - lo) * (255.0 / span), 0, 255).round().astype(np.uint8)
-        return Image.fromarray(scaled, mode="L")
+        return Image.fromarray(scaled)
     return im.convert("RGBA" if "A" in im.getbands() else "RGB")
 
 
