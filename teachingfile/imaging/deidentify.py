@@ -27,11 +27,14 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.uid import UID, generate_uid
 
-DEIDENTIFICATION_METHOD = (
-    "DICOM PS3.15 Annex E Basic Application Confidentiality Profile; dates and times "
-    "emptied; private, overlay and curve data removed; UIDs remapped; "
-    "Series Description retained"
-)
+# Multi-valued because each value of this LO element is limited to 64 characters.
+DEIDENTIFICATION_METHOD = [
+    "DICOM PS3.15 Annex E Basic Application Confidentiality Profile",
+    "dates and times emptied",
+    "private, overlay and curve data removed",
+    "UIDs remapped",
+    "Series Description retained",
+]
 
 # Type 2 attributes the profile empties ("Z") instead of removing.
 EMPTIED = frozenset({
