@@ -133,9 +133,7 @@ class Assignment(models.Model):
 
     class Meta:
         ordering = ["due_at", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["quiz", "cohort"], name="assignment_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["quiz", "cohort"], name="assignment_unique")]
 
     def __str__(self) -> str:
         return f"{self.quiz} -> {self.cohort}"

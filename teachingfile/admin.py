@@ -190,7 +190,8 @@ class QuestionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["choices_text"].initial = "\n".join(
-                f"{'*' if c.is_correct else ''}{c.text}" + (f" | {c.rationale}" if c.rationale else "")
+                f"{'*' if c.is_correct else ''}{c.text}"
+                + (f" | {c.rationale}" if c.rationale else "")
                 for c in self.instance.choices.all()
             )
             self.fields["accepted_text"].initial = "\n".join(

@@ -19,5 +19,7 @@ class SecurityHeadersMiddleware:
             # Django's admin templates carry a few style attributes of their own.
             policy = policy.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
         response.headers.setdefault("Content-Security-Policy", policy)
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
         return response

@@ -85,7 +85,9 @@ class CaseQuerySet(models.QuerySet["Case"]):
 
     def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> CaseQuerySet:
         """Residents see published cases; faculty also see every draft in the library."""
-        if getattr(user, "is_authenticated", False) and user.has_perm("teachingfile.view_case"):
+        from teachingfile import roles
+
+        if roles.is_faculty(user):
             return self.all()
         return self.published()
 
@@ -96,8 +98,15 @@ class CaseQuerySet(models.QuerySet["Case"]):
     def for_listing(self) -> CaseQuerySet:
         # Only what the library list shows: the reveal's long text stays in the database.
         return self.only(
-            "public_id", "status", "unknown_title", "patient_age", "patient_sex",
-            "modalities", "region", "category", "created_at",
+            "public_id",
+            "status",
+            "unknown_title",
+            "patient_age",
+            "patient_sex",
+            "modalities",
+            "region",
+            "category",
+            "created_at",
         )
 
 
@@ -129,9 +138,7 @@ class Case(models.Model):
         max_length=60, blank=True, help_text="Space-separated modality codes, first = main."
     )
     region = models.CharField(max_length=20, choices=Region.choices, blank=True, db_index=True)
-    category = models.CharField(
-        max_length=20, choices=Category.choices, blank=True, db_index=True
-    )
+    category = models.CharField(max_length=20, choices=Category.choices, blank=True, db_index=True)
     progressive = models.BooleanField(
         default=False,
         help_text="Reveal question by question (each answer before the next question), "

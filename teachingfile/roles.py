@@ -25,9 +25,7 @@ def group_names(user: AnyUser) -> frozenset[str]:
 
 
 def is_faculty(user: AnyUser) -> bool:
-    return bool(group_names(user) & {FACULTY, EDITOR}) or bool(
-        getattr(user, "is_superuser", False)
-    )
+    return bool(group_names(user) & {FACULTY, EDITOR}) or bool(getattr(user, "is_superuser", False))
 
 
 def is_editor(user: AnyUser) -> bool:
@@ -46,22 +44,41 @@ def is_resident(user: AnyUser) -> bool:
 _GROUP_PERMISSIONS: dict[str, list[str]] = {
     RESIDENT: [],
     FACULTY: [
-        "teachingfile.view_case", "teachingfile.add_case", "teachingfile.change_case",
+        "teachingfile.view_case",
+        "teachingfile.add_case",
+        "teachingfile.change_case",
         "teachingfile.review_case",
         *[
             f"teachingfile.{action}_{model}"
-            for model in ("figure", "question", "choice", "acceptedanswer", "reference",
-                          "labvalue", "differentialdiagnosis", "series")
+            for model in (
+                "figure",
+                "question",
+                "choice",
+                "acceptedanswer",
+                "reference",
+                "labvalue",
+                "differentialdiagnosis",
+                "series",
+            )
             for action in ("view", "add", "change", "delete")
         ],
-        "teachingfile.view_keyword", "teachingfile.add_keyword",
-        "teachingfile.view_rating", "teachingfile.add_rating", "teachingfile.change_rating",
-        "teachingfile.view_comment", "teachingfile.change_comment",
+        "teachingfile.view_keyword",
+        "teachingfile.add_keyword",
+        "teachingfile.view_rating",
+        "teachingfile.add_rating",
+        "teachingfile.change_rating",
+        "teachingfile.view_comment",
+        "teachingfile.change_comment",
         "teachingfile.view_statuschange",
-        "quiz.view_quiz", "quiz.add_quiz", "quiz.change_quiz",
-        "quiz.view_quizitem", "quiz.add_quizitem", "quiz.change_quizitem",
+        "quiz.view_quiz",
+        "quiz.add_quiz",
+        "quiz.change_quiz",
+        "quiz.view_quizitem",
+        "quiz.add_quizitem",
+        "quiz.change_quizitem",
         "quiz.delete_quizitem",
-        "quiz.view_response", "quiz.change_response",
+        "quiz.view_response",
+        "quiz.change_response",
     ],
     EDITOR: ["teachingfile.publish_case", "teachingfile.delete_case"],
     DIRECTOR: [
@@ -71,7 +88,10 @@ _GROUP_PERMISSIONS: dict[str, list[str]] = {
             for model in ("cohort", "membership", "assignment")
             for action in ("view", "add", "change", "delete")
         ],
-        "quiz.view_quiz", "quiz.view_quizitem", "quiz.view_response", "quiz.view_attempt",
+        "quiz.view_quiz",
+        "quiz.view_quizitem",
+        "quiz.view_response",
+        "quiz.view_attempt",
     ],
 }
 

@@ -75,9 +75,9 @@ def case_transition(
         )
     if to_status in (Status.IN_REVIEW, Status.PUBLISHED):
         case_check_complete(case)
-    if case.status == Status.IN_REVIEW and to_status == Status.DRAFT and not note.strip():
-        if case.owner_id != by.pk:
-            raise ValidationError("Say what needs changing when you send a case back.")
+    returning = case.status == Status.IN_REVIEW and to_status == Status.DRAFT
+    if returning and case.owner_id != by.pk and not note.strip():
+        raise ValidationError("Say what needs changing when you send a case back.")
     change = StatusChange(case=case, from_status=case.status, to_status=to_status, by=by, note=note)
     change.full_clean()
     change.save()
@@ -139,8 +139,12 @@ def figure_set_image(
     written: list[str] = []
     try:
         if annotated:
-            figure.annotated_image.name = _remember(written, _save_bytes(item.original, item.original_ext))
-            figure.annotated_display.name = _remember(written, _save_bytes(item.display, item.display_ext))
+            figure.annotated_image.name = _remember(
+                written, _save_bytes(item.original, item.original_ext)
+            )
+            figure.annotated_display.name = _remember(
+                written, _save_bytes(item.display, item.display_ext)
+            )
         else:
             _fill_figure(figure, item, written)
         figure.full_clean(exclude=["case"] if figure.case_id is None else None)

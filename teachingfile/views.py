@@ -19,8 +19,12 @@ from teachingfile.viewing import figure_views
 
 PAGE_SIZE = 24
 # Only display formats are served; de-identified DICOM sources stay private.
-_MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-                ".webp": "image/webp"}
+_MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
 
 
 def _get_case_for_user(request: HttpRequest, public_id: str) -> Case:

@@ -1,0 +1,66 @@
+# The front door. `make run` serves the demo; `make test` runs lint and the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PG_URL ?= postgres://postgres@127.0.0.1:5432/teachingfile
+PYTEST_ARGS ?=
+
+.PHONY: run install migrate demo test test-sqlite test-pg lint format migrations-check \
+        bench bench-images prod-check ci reset-local-db clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	mkdir -p var
+	DEBUG=1 $(PY) manage.py migrate --noinput
+
+demo: migrate
+	DEBUG=1 $(PY) manage.py seed_demo
+
+run: demo
+	@echo "Serving the demo at http://127.0.0.1:8000 (accounts resident, faculty, editor, director; password demo)"
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrations-check: $(STAMP)
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+# pytest exits 5 when it collected nothing; make treats that as the failure it is.
+test-sqlite: $(STAMP)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-pg: $(STAMP)
+	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
+
+test: lint migrations-check test-sqlite
+
+bench-images: $(STAMP)
+	$(PY) bench/images.py
+
+prod-check: $(STAMP)
+	DEBUG=0 SECRET_KEY=prod-check-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-long-enough \
+	  ALLOWED_HOSTS=teachingfile.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+ci: test test-pg prod-check
+
+reset-local-db:
+	rm -f var/teachingfile.sqlite3 var/teachingfile.sqlite3-wal var/teachingfile.sqlite3-shm
+	rm -rf var/media
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

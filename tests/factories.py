@@ -1,0 +1,123 @@
+"""factory-boy factories for the models the tests build most."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser, Group
+from factory.django import DjangoModelFactory
+
+from quiz.models import Cohort, Membership, Program, Quiz, QuizItem
+from teachingfile.models import AcceptedAnswer, Case, Choice, Question
+
+
+class UserFactory(DjangoModelFactory[AbstractUser]):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("pass-word-123")
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.groups.set(Group.objects.filter(name__in=extracted))
+
+
+class CaseFactory(DjangoModelFactory[Case]):
+    class Meta:
+        model = Case
+
+    public_id = factory.Sequence(lambda n: f"tf-{n + 1000:04d}")
+    status = Case.Status.PUBLISHED
+    unknown_title = factory.Sequence(lambda n: f"Patient {n} with a cough")
+    presentation = "A cough for three weeks."
+    known_title = factory.Sequence(lambda n: f"Hidden known title {n}")
+    diagnosis = factory.Sequence(lambda n: f"Secret diagnosis number {n}")
+    findings = "Secret findings text."
+    discussion = "Secret discussion text."
+    patient_age = 50
+    patient_sex = "F"
+    modalities = "CT"
+    region = "chest"
+    category = "infection"
+
+
+class QuestionFactory(DjangoModelFactory[Question]):
+    class Meta:
+        model = Question
+
+    case = factory.SubFactory(CaseFactory)
+    order = 1
+    kind = Question.Kind.SINGLE
+    prompt = "What is the most likely diagnosis?"
+    explanation = "Secret explanation."
+
+
+class ChoiceFactory(DjangoModelFactory[Choice]):
+    class Meta:
+        model = Choice
+
+    question = factory.SubFactory(QuestionFactory)
+    order = factory.Sequence(lambda n: n % 5)
+    text = factory.Sequence(lambda n: f"Choice {n}")
+    is_correct = False
+    rationale = "Secret rationale."
+
+
+class AcceptedAnswerFactory(DjangoModelFactory[AcceptedAnswer]):
+    class Meta:
+        model = AcceptedAnswer
+
+    question = factory.SubFactory(QuestionFactory, kind=Question.Kind.FREE_TEXT)
+    text = "calciphylaxis"
+    score = 1.0
+
+
+class ProgramFactory(DjangoModelFactory[Program]):
+    class Meta:
+        model = Program
+
+    name = factory.Sequence(lambda n: f"Program {n}")
+
+
+class CohortFactory(DjangoModelFactory[Cohort]):
+    class Meta:
+        model = Cohort
+
+    program = factory.SubFactory(ProgramFactory)
+    name = factory.Sequence(lambda n: f"Cohort {n}")
+
+
+class MembershipFactory(DjangoModelFactory[Membership]):
+    class Meta:
+        model = Membership
+
+    cohort = factory.SubFactory(CohortFactory)
+    resident = factory.SubFactory(UserFactory)
+    training_year = 2
+
+
+class QuizFactory(DjangoModelFactory[Quiz]):
+    class Meta:
+        model = Quiz
+
+    title = factory.Sequence(lambda n: f"Quiz {n}")
+    mode = Quiz.Mode.PRACTICE
+    is_open = True
+
+
+class QuizItemFactory(DjangoModelFactory[QuizItem]):
+    class Meta:
+        model = QuizItem
+
+    quiz = factory.SubFactory(QuizFactory)
+    case = factory.SubFactory(CaseFactory)
+    order = 0
+
+
+def make_user(username: str, *role_names: str, **extra: object) -> AbstractUser:
+    return UserFactory(username=username, roles=list(role_names), **extra)

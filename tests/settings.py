@@ -1,0 +1,16 @@
+"""Settings for the test suite: the local defaults, made fast and isolated."""
+
+from __future__ import annotations
+
+import os
+
+# Local-mode settings (no HTTPS redirect, plain static storage); Django's test runner
+# still runs the code with DEBUG off.
+os.environ.setdefault("DEBUG", "1")
+
+from teachingfile.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+LOGGING = {"version": 1, "disable_existing_loggers": False}
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - WhiteNoise warns if missing
