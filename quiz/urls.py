@@ -9,5 +9,4 @@ app_name = "quiz"
 urlpatterns = [
     path("quizzes/", views.quiz_list, name="quiz_list"),
     path("quizzes/<int:pk>/", views.quiz_detail, name="quiz_detail"),
-    path("reports/", views.reports_home, name="reports_home"),
 ]

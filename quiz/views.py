@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -31,11 +30,3 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
     quiz = _get_quiz_for_user(request, pk)
     items = quiz.items.select_related("case")
     return render(request, "quiz/quiz_detail.html", {"quiz": quiz, "items": items})
-
-
-@require_GET
-@login_required
-def reports_home(request: HttpRequest) -> HttpResponse:
-    if not roles.is_director(request.user):
-        raise PermissionDenied
-    return render(request, "quiz/reports_home.html", {})

@@ -16,6 +16,7 @@ library_patterns = [
 urlpatterns = [
     path("", include((library_patterns, "teachingfile"))),
     path("", include("quiz.urls")),
+    path("reports/", include("quiz.report_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]
