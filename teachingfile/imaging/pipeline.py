@@ -7,8 +7,10 @@ bad slice is refused as a whole.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO
 
 from . import dicom
@@ -18,6 +20,7 @@ from .result import ProcessedImage
 from .validation import ACCEPTED, iter_zip_members, read_limited, sniff
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+_RENDER_WORKERS = max(1, min(4, os.cpu_count() or 1))
 _EXT = re.compile(r"^[a-z0-9]{1,8}$")
 
 
@@ -74,14 +77,19 @@ def sniff_member(data: bytes) -> str:
 
 
 def _render(instances: list[dicom.Instance]) -> list[ProcessedImage]:
-    results: list[ProcessedImage] = []
+    jobs: list[tuple[dicom.Instance, int]] = []
     for series in dicom.order_series(instances):
         position = 0
         for instance in series:
-            frames = dicom.render_instance(instance, position)
-            position += len(frames)
-            results.extend(frames)
-    return results
+            jobs.append((instance, position))
+            position += instance.frames
+    if len(jobs) == 1:
+        return dicom.render_instance(*jobs[0])
+    # Decoding and encoding release the GIL (numpy, Pillow's codecs), so threads give a
+    # near-linear speed-up on a series without the cost of pickling datasets to processes.
+    with ThreadPoolExecutor(max_workers=_RENDER_WORKERS) as pool:
+        rendered = pool.map(lambda job: dicom.render_instance(*job), jobs)
+        return [image for frames in rendered for image in frames]
 
 
 def generate_unguessable_name(ext: str) -> str:
