@@ -96,7 +96,7 @@ META_REMOVED = ("SourceApplicationEntityTitle", "SendingApplicationEntityTitle",
 
 # UIs that name a kind of thing (SOP class, syntax, coding scheme), not an instance.
 _KEPT_UID_SUFFIXES = ("ClassUID", "TransferSyntaxUID", "CodingSchemeUID",
-                      "MappingResourceUID", "CreatorUID")
+                      "MappingResourceUID")
 
 UidMap = MutableMapping[str, str]
 

@@ -132,8 +132,13 @@ def _check_geometry(ds: Dataset) -> int:
     missing = [name for name in _REQUIRED_PIXEL_ATTRIBUTES if name not in ds]
     if missing:
         raise ImageRejected(f"The DICOM image lacks {', '.join(missing)}", code="dicom_invalid")
-    frames = int(ds.get("NumberOfFrames") or 1)
-    check_pixels(int(ds.Columns), int(ds.Rows), max(frames, 1))
+    try:
+        frames = int(ds.get("NumberOfFrames") or 1)
+        width, height = int(ds.Columns), int(ds.Rows)
+    except (TypeError, ValueError) as exc:
+        raise ImageRejected("The DICOM image has an unreadable size or frame count",
+                            code="dicom_invalid") from exc
+    check_pixels(width, height, max(frames, 1))
     return max(frames, 1)
 
 

@@ -17,7 +17,7 @@ from . import dicom
 from .errors import ImageRejected
 from .raster import process_raster
 from .result import ProcessedImage
-from .validation import ACCEPTED, iter_zip_members, read_limited, sniff
+from .validation import iter_zip_members, read_limited, sniff
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 _RENDER_WORKERS = max(1, min(4, os.cpu_count() or 1))
@@ -53,8 +53,8 @@ def _process_zip(raw: bytes, *, max_bytes: int, allow_burned_in: bool) -> list[P
     for member in iter_zip_members(raw, max_member_bytes=max_bytes):
         try:
             if sniff_member(member.data) != "dicom":
-                raise ImageRejected(f"it is not a DICOM file: a ZIP may only hold DICOM, "
-                                    f"{ACCEPTED} images one by one", code="zip")
+                raise ImageRejected("it is not a DICOM file; a ZIP may only hold DICOM "
+                                    "(upload JPEG, PNG or WebP images one by one)", code="zip")
             instance = dicom.load_instance(member.data, member.name,
                                            allow_burned_in=allow_burned_in,
                                            uid_map=uid_map, require_image=False)

@@ -36,6 +36,9 @@ def read_limited(data: bytes | IO[bytes], max_bytes: int) -> bytes:
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
     else:
+        # Django's UploadedFile may already have been read by form validation.
+        if getattr(data, "seekable", lambda: False)():
+            data.seek(0)
         # Read one byte past the limit so an oversized stream is detected without
         # pulling all of it into memory.
         raw = data.read(max_bytes + 1)

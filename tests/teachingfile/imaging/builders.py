@@ -16,6 +16,8 @@ from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 STUDY_UID = "1.2.826.0.1.3680043.8.498.1"
 SERIES_UID = "1.2.826.0.1.3680043.8.498.1.2"
 FRAME_OF_REFERENCE_UID = "1.2.826.0.1.3680043.8.498.1.3"
+INSTANCE_CREATOR_UID = "1.2.826.0.1.3680043.8.498.1.4"
+REFERENCED_SOP_UID = "1.2.826.0.1.3680043.8.498.1.5"
 
 
 def jpeg_bytes(size: tuple[int, int] = (64, 48), **save: object) -> bytes:
@@ -83,6 +85,11 @@ def ct_dataset(
     ds.StudyInstanceUID = STUDY_UID
     ds.SeriesInstanceUID = series_uid
     ds.FrameOfReferenceUID = FRAME_OF_REFERENCE_UID
+    ds.InstanceCreatorUID = INSTANCE_CREATOR_UID
+    reference = Dataset()
+    reference.ReferencedSOPClassUID = CTImageStorage
+    reference.ReferencedSOPInstanceUID = REFERENCED_SOP_UID
+    ds.ReferencedImageSequence = [reference]
     ds.Modality = modality
     ds.SeriesDescription = "AX CHEST"
     ds.StudyDescription = "CT CHEST for John Q Public"

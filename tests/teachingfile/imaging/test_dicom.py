@@ -21,6 +21,8 @@ from teachingfile.imaging.deidentify import EMPTIED, REMOVED
 
 from .builders import (
     FRAME_OF_REFERENCE_UID,
+    INSTANCE_CREATOR_UID,
+    REFERENCED_SOP_UID,
     SERIES_UID,
     STUDY_UID,
     ct_dataset,
@@ -74,13 +76,27 @@ def test_uids_are_remapped_consistently() -> None:
                          ("SOPInstanceUID", source.SOPInstanceUID)):
         assert ds[keyword].value != old, keyword
         assert pydicom.uid.UID(ds[keyword].value).is_valid
+    assert ds.InstanceCreatorUID != INSTANCE_CREATOR_UID
     assert ds.SOPClassUID == source.SOPClassUID  # a class, not an instance: kept
+    reference = ds.ReferencedImageSequence[0]
+    assert reference.ReferencedSOPInstanceUID != REFERENCED_SOP_UID
+    assert reference.ReferencedSOPClassUID == source.SOPClassUID
     assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
     assert result.series_key == ds.SeriesInstanceUID
     assert result.dicom["series_instance_uid"] == ds.SeriesInstanceUID
     assert result.dicom["study_instance_uid"] == ds.StudyInstanceUID
     assert result.dicom["sop_instance_uid"] == ds.SOPInstanceUID
     assert result.dicom["frame_of_reference_uid"] == ds.FrameOfReferenceUID
+
+
+def test_references_between_files_of_one_upload_still_resolve() -> None:
+    first, second = ct_dataset(instance_number=1), ct_dataset(instance_number=2)
+    second.ReferencedImageSequence[0].ReferencedSOPInstanceUID = first.SOPInstanceUID
+    results = process_upload(zip_of([("a.dcm", dicom_bytes(first)),
+                                     ("b.dcm", dicom_bytes(second))]), filename="s.zip")
+    ds = pydicom.dcmread(io.BytesIO(results[1].deidentified_dicom or b""))
+    assert ds.ReferencedImageSequence[0].ReferencedSOPInstanceUID == \
+        results[0].dicom["sop_instance_uid"]
 
 
 def test_facts_kept_are_deidentified_and_useful() -> None:

@@ -116,6 +116,13 @@ def test_too_many_bytes_are_refused_before_reading_everything() -> None:
     assert stream.tell() == 1001  # read one byte past the limit, no more
 
 
+def test_stream_already_read_is_rewound() -> None:
+    stream = io.BytesIO(jpeg_bytes((40, 30)))
+    stream.read()
+    (image,) = process_upload(stream, filename="a.jpg")
+    assert (image.width, image.height) == (40, 30)
+
+
 def test_name_is_never_trusted_for_format() -> None:
     # A genuine PNG called .jpg is processed as the PNG it is.
     (image,) = process_upload(encode(gradient((30, 20)), "PNG"), filename="photo.jpg")
