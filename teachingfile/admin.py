@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -64,9 +65,14 @@ class DifferentialInline(OwnedCaseInlineMixin, admin.TabularInline):
     fields = ["order", "diagnosis", "note"]
 
 
+# Links typed without a scheme are taken as https, as Django 6 will do.
+URL_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class ReferenceInline(OwnedCaseInlineMixin, admin.TabularInline):
     model = Reference
     extra = 0
+    formfield_overrides = URL_HTTPS
     fields = ["order", "citation", "doi", "pmid", "url"]
 
 
@@ -308,6 +314,7 @@ class CaseAdmin(admin.ModelAdmin):
     list_filter = ["status", "region", "category", "diagnostic_certainty", "owner"]
     search_fields = ["public_id", "unknown_title", "known_title", "diagnosis", "acr_code"]
     list_select_related = ["owner"]
+    formfield_overrides = URL_HTTPS
     autocomplete_fields = ["keywords", "companions"]
     readonly_fields = ["public_id", "status", "preview_link", "version"]
     inlines = [
