@@ -134,6 +134,7 @@ def test_unsupported_transfer_syntax_is_named() -> None:
     assert info.value.code == "dicom_syntax"
 
 
+@pytest.mark.filterwarnings("ignore:End of file reached:UserWarning")
 def test_not_dicom_with_dicm_magic_is_refused() -> None:
     with pytest.raises(ImageRejected) as info:
         process_upload(b"\x00" * 128 + b"DICM" + b"\xff" * 40, filename="x.dcm")
@@ -292,3 +293,36 @@ def test_monochrome1_is_inverted() -> None:
 def test_deidentification_tables_name_real_dicom_keywords() -> None:
     for keyword in EMPTIED | REMOVED:
         assert tag_for_keyword(keyword) is not None, keyword
+
+
+def test_rgb_dicom_keeps_its_colours() -> None:
+    rgb = np.zeros((16, 24, 3), dtype=np.uint8)
+    rgb[..., 0] = 200  # red
+    ds = ct_dataset(np.zeros((16, 24), dtype=np.uint16), modality="US", window=None)
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    del ds.RescaleIntercept, ds.RescaleSlope
+    ds.PixelData = rgb.tobytes()
+    (result,) = process_upload(dicom_bytes(ds), filename="us.dcm")
+    out = np.asarray(Image.open(io.BytesIO(result.original)).convert("RGB"))
+    assert out.shape == (16, 24, 3)
+    assert tuple(out[0, 0]) == (200, 0, 0)
+    assert result.presets == {}
+
+
+def test_enhanced_multi_frame_uses_functional_group_rescale_and_window() -> None:
+    from pydicom.dataset import Dataset
+
+    stack = np.stack([np.full((16, 16), value, dtype=np.uint16) for value in (0, 200, 400)])
+    ds = ct_dataset(stack, window=None)
+    del ds.RescaleIntercept, ds.RescaleSlope
+    transform, voi, shared = Dataset(), Dataset(), Dataset()
+    transform.RescaleIntercept, transform.RescaleSlope = -200, 1
+    voi.WindowCenter, voi.WindowWidth = 0, 401  # -200 HU black ... +200 HU white
+    shared.PixelValueTransformationSequence = [transform]
+    shared.FrameVOILUTSequence = [voi]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    results = process_upload(dicom_bytes(ds), filename="enhanced.dcm")
+    assert [int(pixels(r.original).mean()) for r in results] == [0, 128, 255]
+    assert results[1].dicom["window_center"] == 0.0
