@@ -121,3 +121,54 @@ class QuizItemFactory(DjangoModelFactory[QuizItem]):
 
 def make_user(username: str, *role_names: str, **extra: object) -> AbstractUser:
     return UserFactory(username=username, roles=list(role_names), **extra)
+
+
+# Reports (issue 5): attempts and responses, the rows every statistic is made of.
+from quiz.models import Assignment, Attempt, Response  # noqa: E402
+from teachingfile.models import Comment, Rating  # noqa: E402
+
+
+class AttemptFactory(DjangoModelFactory[Attempt]):
+    class Meta:
+        model = Attempt
+
+    user = factory.SubFactory(UserFactory)
+    kind = Attempt.Kind.QUIZ
+
+
+class ResponseFactory(DjangoModelFactory[Response]):
+    class Meta:
+        model = Response
+
+    attempt = factory.SubFactory(AttemptFactory)
+    question = factory.SubFactory(QuestionFactory)
+    user = factory.SelfAttribute("attempt.user")
+    case = factory.SelfAttribute("question.case")
+    score = 1.0
+    method = Response.Method.AUTO
+
+
+class AssignmentFactory(DjangoModelFactory[Assignment]):
+    class Meta:
+        model = Assignment
+
+    quiz = factory.SubFactory(QuizFactory)
+    cohort = factory.SubFactory(CohortFactory)
+
+
+class RatingFactory(DjangoModelFactory[Rating]):
+    class Meta:
+        model = Rating
+
+    case = factory.SubFactory(CaseFactory)
+    difficulty = 3
+    quality = 3
+
+
+class CommentFactory(DjangoModelFactory[Comment]):
+    class Meta:
+        model = Comment
+
+    case = factory.SubFactory(CaseFactory)
+    author = factory.SubFactory(UserFactory)
+    body = "A comment."
