@@ -24,3 +24,6 @@ urlpatterns = [
 if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
     # Local media with immutable caching; S3 installs serve media from the bucket.
     urlpatterns.append(re_path(r"^media/(?P<path>.+)$", views.media_file, name="media_file"))
+
+if settings.BENCH_BASELINE:
+    urlpatterns.append(path("bench/", include("teachingfile.bench_urls")))
