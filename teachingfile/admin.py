@@ -117,22 +117,22 @@ class FigureForm(forms.ModelForm):
             except ImageRejected as exc:
                 self.add_error(field, exc.message)
                 continue
-            if len(items) != 1:
-                self.add_error(field, "Upload one image per figure; several frames found.")
+            if field == "annotated_upload" and len(items) != 1:
+                self.add_error(field, "An annotated version is one image; several were found.")
                 continue
-            self._processed[field] = items[0]
+            self._processed[field] = items
         return cleaned
 
     def save(self, commit: bool = True) -> Figure:
+        """Store the cleaned files; the admin adds further frames of a series afterwards."""
         figure = super().save(commit=False)
         processed = getattr(self, "_processed", {})
-        written: list[str] = []
+        self.written: list[str] = []
+        self.extra_frames = processed.get("upload", [])[1:]
         if "upload" in processed:
-            services._fill_figure(figure, processed["upload"], written)
+            services.figure_store_image(figure, processed["upload"][0], self.written)
         if "annotated_upload" in processed:
-            item = processed["annotated_upload"]
-            figure.annotated_image.name = services._save_bytes(item.original, item.original_ext)
-            figure.annotated_display.name = services._save_bytes(item.display, item.display_ext)
+            services.figure_store_annotated(figure, processed["annotated_upload"][0], self.written)
         if commit:
             figure.save()
         return figure
@@ -406,8 +406,28 @@ class CaseAdmin(admin.ModelAdmin):
             obj.version += 1
         super().save_model(request, obj, form, change)
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # Inlines and keywords are saved by now, so the index sees the whole case.
+        from teachingfile.search.services import index_case
+
+        index_case(form.instance)
+
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        super().save_formset(request, form, formset, change)
+        try:
+            super().save_formset(request, form, formset, change)
+            if formset.model is Figure:
+                # A multi-frame DICOM or a zipped series becomes a stack of figures.
+                for figure_form in formset.forms:
+                    frames = getattr(figure_form, "extra_frames", [])
+                    if frames and figure_form.instance.pk:
+                        services.figure_add_frames(
+                            figure=figure_form.instance, items=frames, written=figure_form.written
+                        )
+        except Exception:
+            if formset.model is Figure:
+                services.delete_files([n for f in formset.forms for n in getattr(f, "written", [])])
+            raise
         if formset.model is Question:
             # The lines live in their own tables, written once the question has its id.
             for question_form in formset.forms:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +16,9 @@ from django.utils import timezone
 
 from teachingfile import roles
 from teachingfile.models import Case, Figure, Series, StatusChange
+
+if TYPE_CHECKING:
+    from teachingfile.imaging import ProcessedImage
 
 _ID_NUMBER = re.compile(r"^tf-(\d+)$")
 
@@ -89,6 +92,9 @@ def case_transition(
     case.version = F("version") + 1
     case.save(update_fields=fields)
     case.refresh_from_db(fields=["version"])
+    from teachingfile.search.services import index_case
+
+    index_case(case)
     return change
 
 
@@ -108,10 +114,39 @@ def case_check_complete(case: Case) -> None:
         raise ValidationError(f"{case.public_id} is not ready: " + "; ".join(problems) + ".")
 
 
-def _save_bytes(data: bytes, ext: str) -> str:
+def _save_bytes(data: bytes, ext: str, written: list[str]) -> str:
     from teachingfile.imaging import generate_unguessable_name
 
-    return default_storage.save(generate_unguessable_name(ext), ContentFile(data))
+    name = default_storage.save(generate_unguessable_name(ext), ContentFile(data))
+    written.append(name)
+    return name
+
+
+def delete_files(names: Sequence[str]) -> None:
+    """Remove files written for a save that then failed, so nothing is left half-done."""
+    for name in names:
+        default_storage.delete(name)
+
+
+def figure_store_image(figure: Figure, item: ProcessedImage, written: list[str]) -> None:
+    """Write a processed image and its derivatives and point the figure at them (unsaved)."""
+    figure.image.name = _save_bytes(item.original, item.original_ext, written)
+    figure.display.name = _save_bytes(item.display, item.display_ext, written)
+    figure.thumbnail.name = _save_bytes(item.thumbnail, item.thumbnail_ext, written)
+    figure.width, figure.height = item.width, item.height
+    figure.source_format = item.source_format
+    figure.dicom_info = item.dicom or {}
+    figure.presets = {
+        name: _save_bytes(data, item.display_ext, written)
+        for name, data in (item.presets or {}).items()
+    }
+    if item.deidentified_dicom:
+        figure.source_file.name = _save_bytes(item.deidentified_dicom, "dcm", written)
+
+
+def figure_store_annotated(figure: Figure, item: ProcessedImage, written: list[str]) -> None:
+    figure.annotated_image.name = _save_bytes(item.original, item.original_ext, written)
+    figure.annotated_display.name = _save_bytes(item.display, item.display_ext, written)
 
 
 @transaction.atomic
@@ -125,8 +160,8 @@ def figure_set_image(
 ) -> Figure:
     """Validate, clean and store one image (or its annotated version) on a figure.
 
-    Raises ImageRejected before anything is written; a DICOM with several frames is
-    refused here (use figures_from_upload for series).
+    Raises ImageRejected before anything is written; an upload with several frames is
+    refused here (figures_from_upload turns a series into figures).
     """
     from teachingfile.imaging import ImageRejected, process_upload
 
@@ -135,46 +170,49 @@ def figure_set_image(
         raise ImageRejected(
             f"{filename} holds {len(items)} images; upload a series as its own figures."
         )
-    item = items[0]
     written: list[str] = []
     try:
         if annotated:
-            figure.annotated_image.name = _remember(
-                written, _save_bytes(item.original, item.original_ext)
-            )
-            figure.annotated_display.name = _remember(
-                written, _save_bytes(item.display, item.display_ext)
-            )
+            figure_store_annotated(figure, items[0], written)
         else:
-            _fill_figure(figure, item, written)
-        figure.full_clean(exclude=["case"] if figure.case_id is None else None)
+            figure_store_image(figure, items[0], written)
+        figure.full_clean()
         figure.save()
     except Exception:
-        # Nothing half-written: files from a failed save go again.
-        for name in written:
-            default_storage.delete(name)
+        delete_files(written)
         raise
     return figure
 
 
-def _remember(written: list[str], name: str) -> str:
-    written.append(name)
-    return name
-
-
-def _fill_figure(figure: Figure, item: Any, written: list[str]) -> None:
-    figure.image.name = _remember(written, _save_bytes(item.original, item.original_ext))
-    figure.display.name = _remember(written, _save_bytes(item.display, item.display_ext))
-    figure.thumbnail.name = _remember(written, _save_bytes(item.thumbnail, item.thumbnail_ext))
-    figure.width, figure.height = item.width, item.height
-    figure.source_format = item.source_format
-    figure.dicom_info = item.dicom or {}
-    figure.presets = {
-        name: _remember(written, _save_bytes(data, item.display_ext))
-        for name, data in (item.presets or {}).items()
-    }
-    if item.deidentified_dicom:
-        figure.source_file.name = _remember(written, _save_bytes(item.deidentified_dicom, "dcm"))
+@transaction.atomic
+def figure_add_frames(
+    *, figure: Figure, items: Sequence[ProcessedImage], written: list[str]
+) -> list[Figure]:
+    """Make a saved figure the first of a stack and add one figure per further frame."""
+    base_label = figure.label
+    series, _ = Series.objects.get_or_create(case=figure.case, name=base_label)
+    total = len(items) + 1
+    figure.series = series
+    figure.position = 0
+    figure.label = f"{base_label} (1/{total})"
+    figure.save(update_fields=["series", "position", "label"])
+    added = []
+    for index, item in enumerate(items, start=1):
+        frame = Figure(
+            case=figure.case,
+            order=figure.order,
+            label=f"{base_label} ({index + 1}/{total})",
+            stage=figure.stage,
+            series=series,
+            position=index,
+            alt_text=figure.alt_text,
+            neutral_caption=figure.neutral_caption,
+            caption=figure.caption,
+        )
+        figure_store_image(frame, item, written)
+        frame.save()
+        added.append(frame)
+    return added
 
 
 @transaction.atomic
@@ -190,35 +228,29 @@ def figures_from_upload(
     caption: str = "",
     order: int = 0,
     allow_burned_in: bool = False,
-) -> Sequence[Figure]:
+) -> list[Figure]:
     """Turn one upload (image, multi-frame DICOM or zipped series) into figures in stack order."""
     from teachingfile.imaging import process_upload
 
     items = process_upload(data, filename=filename, allow_burned_in=allow_burned_in)
-    series = None
-    if len(items) > 1:
-        series, _ = Series.objects.get_or_create(case=case, name=label)
-    figures: list[Figure] = []
     written: list[str] = []
     try:
-        for index, item in enumerate(items):
-            figure = Figure(
-                case=case,
-                order=order,
-                label=label if len(items) == 1 else f"{label} ({index + 1}/{len(items)})",
-                stage=stage,
-                series=series,
-                position=item.position if series else 0,
-                alt_text=alt_text,
-                neutral_caption=neutral_caption,
-                caption=caption,
-            )
-            _fill_figure(figure, item, written)
-            figure.full_clean()
-            figure.save()
-            figures.append(figure)
+        first = Figure(
+            case=case,
+            order=order,
+            label=label,
+            stage=stage,
+            alt_text=alt_text,
+            neutral_caption=neutral_caption,
+            caption=caption,
+        )
+        figure_store_image(first, items[0], written)
+        first.full_clean()
+        first.save()
+        figures = [first]
+        if len(items) > 1:
+            figures += figure_add_frames(figure=first, items=items[1:], written=written)
     except Exception:
-        for name in written:
-            default_storage.delete(name)
+        delete_files(written)
         raise
     return figures
