@@ -118,6 +118,9 @@ def _create_case(entry: dict[str, Any], owner: AbstractBaseUser | None) -> Case:
         _create_figure(case, spec)
     for spec in entry["questions"]:
         _create_question(case, spec)
+    from teachingfile.search.services import index_case
+
+    index_case(case)
     return case
 
 

@@ -1,0 +1,1 @@
+"""Full-text search over the case library (SQLite FTS5 or PostgreSQL), without spoilers."""
