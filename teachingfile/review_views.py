@@ -1,0 +1,184 @@
+"""The faculty side of a case: review queue, status workflow, ratings and comment moderation.
+
+Residents and role-less accounts get 404 here: for them these pages do not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Avg, Count, Max, OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from quiz.reports import first_attempt_responses
+from teachingfile import review_services, roles, services
+from teachingfile.models import Case, Comment, Rating, StatusChange
+
+# What each target status is called on its button.
+_ACTION_LABELS = {
+    Case.Status.IN_REVIEW: "Submit for review",
+    Case.Status.PUBLISHED: "Publish",
+    Case.Status.DRAFT: "Return to draft",
+    Case.Status.RETIRED: "Retire",
+}
+
+
+class RatingForm(forms.Form):
+    difficulty = forms.TypedChoiceField(
+        choices=[(i, str(i)) for i in range(1, 6)], coerce=int, help_text="1 easy, 5 hard"
+    )
+    quality = forms.TypedChoiceField(
+        choices=[(i, str(i)) for i in range(1, 6)], coerce=int, help_text="1 poor, 5 excellent"
+    )
+    note = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+def _require_faculty(request: HttpRequest) -> None:
+    if not roles.is_faculty(request.user):
+        raise Http404
+
+
+def _get_case_for_user(request: HttpRequest, public_id: str) -> Case:
+    _require_faculty(request)
+    return get_object_or_404(Case, public_id=public_id)
+
+
+def _get_comment_for_user(request: HttpRequest, pk: int) -> Comment:
+    _require_faculty(request)
+    return get_object_or_404(Comment.objects.select_related("case", "hidden_by"), pk=pk)
+
+
+@require_GET
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    _require_faculty(request)
+    last_change = StatusChange.objects.filter(case=OuterRef("pk")).order_by("-at", "-id")
+    cases = (
+        Case.objects.for_listing()
+        .select_related("owner")
+        .annotate(
+            changed_at=Subquery(last_change.values("at")[:1]),
+            last_note=Subquery(last_change.values("note")[:1]),
+        )
+        .order_by("changed_at", "public_id")
+    )
+    waiting = cases.filter(status=Case.Status.IN_REVIEW).exclude(owner=request.user)
+    mine = cases.filter(owner=request.user, status__in=[Case.Status.DRAFT, Case.Status.IN_REVIEW])
+    return render(
+        request, "teachingfile/review/review_queue.html", {"waiting": waiting, "mine": mine}
+    )
+
+
+def _case_review_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
+    ratings = Rating.objects.filter(case=case)
+    summary = ratings.aggregate(difficulty=Avg("difficulty"), quality=Avg("quality"), n=Count("id"))
+    # Measured facility: mean first-attempt score over the case's questions.
+    measured = (
+        first_attempt_responses()
+        .filter(case=case)
+        .aggregate(facility=Avg("score"), n=Count("id"), respondents=Count("user", distinct=True))
+    )
+    own = ratings.filter(rater=request.user).first()
+    context = {
+        "case": case,
+        "history": case.status_changes.select_related("by"),
+        "actions": [
+            (status, _ACTION_LABELS[status])
+            for status in services.allowed_transitions(case, request.user)
+        ],
+        "summary": summary,
+        "measured": measured,
+        "ratings": ratings.select_related("rater").order_by("-updated_at"),
+        "rating_form": RatingForm(
+            initial={"difficulty": own.difficulty, "quality": own.quality, "note": own.note}
+            if own
+            else None
+        ),
+        "own_rating": own,
+        "comments": case.comments.select_related("author", "hidden_by"),
+        "last_comment": case.comments.aggregate(last=Max("created_at"))["last"],
+    }
+    context.update(extra)
+    return context
+
+
+@require_GET
+@login_required
+def case_review(request: HttpRequest, public_id: str) -> HttpResponse:
+    case = _get_case_for_user(request, public_id)
+    return render(
+        request, "teachingfile/review/case_review.html", _case_review_context(request, case)
+    )
+
+
+@require_POST
+@login_required
+def case_status(request: HttpRequest, public_id: str) -> HttpResponse:
+    case = _get_case_for_user(request, public_id)
+    to_status = request.POST.get("to_status", "")
+    note = request.POST.get("note", "")[:5000]
+    if to_status not in Case.Status.values:
+        messages.error(request, "Choose one of the actions offered.")
+        return redirect("review:case_review", public_id=case.public_id)
+    try:
+        services.case_transition(case=case, to_status=to_status, by=request.user, note=note)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        # Keep what they typed: the note is the work here.
+        case.refresh_from_db()
+        context = _case_review_context(
+            request, case, status_error=" ".join(exc.messages), note=note
+        )
+        return render(request, "teachingfile/review/case_review.html", context, status=422)
+    else:
+        messages.success(
+            request, f"{case.public_id} is now {Case.Status(to_status).label.lower()}."
+        )
+    return redirect("review:case_review", public_id=case.public_id)
+
+
+@require_POST
+@login_required
+def case_rating(request: HttpRequest, public_id: str) -> HttpResponse:
+    case = _get_case_for_user(request, public_id)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        review_services.rating_save(
+            case=case,
+            rater=request.user,
+            difficulty=form.cleaned_data["difficulty"],
+            quality=form.cleaned_data["quality"],
+            note=form.cleaned_data["note"],
+        )
+        messages.success(request, "Rating saved.")
+        return redirect(reverse("review:case_review", args=[case.public_id]) + "#ratings")
+    context = _case_review_context(request, case, rating_form=form)
+    return render(request, "teachingfile/review/case_review.html", context, status=422)
+
+
+@require_POST
+@login_required
+def comment_visibility(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = _get_comment_for_user(request, pk)
+    hidden = request.POST.get("hidden") == "1"
+    review_services.comment_set_hidden(comment=comment, hidden=hidden, by=request.user)
+    if request.htmx:  # type: ignore[attr-defined]
+        context = {"comment": comment, "next_url": request.POST.get("next", "")}
+        return render(request, "quiz/includes/comment_actions.html", context)
+    messages.success(
+        request, "Comment hidden from residents." if hidden else "Comment shown again."
+    )
+    back = request.POST.get("next", "")
+    if back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect(reverse("review:case_review", args=[comment.case.public_id]) + "#comments")
