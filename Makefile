@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/teachingfile
 PYTEST_ARGS ?=
 
 .PHONY: run install migrate demo test test-sqlite test-pg lint format migrations-check \
-        bench bench-images prod-check ci reset-local-db clean
+        bench bench-small bench-images prod-check test-production ci reset-local-db clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -48,6 +48,20 @@ test-pg: $(STAMP)
 	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
 
 test: lint migrations-check test-sqlite
+
+# The speed benchmark (bench/run.py): SCALE=full|small, BENCH_DB=sqlite|postgres|both.
+# Writes var/bench/latest.json. `make bench SCALE=small` finishes in a few minutes.
+SCALE ?= full
+BENCH_DB ?= sqlite
+bench: $(STAMP)
+	SCALE=$(SCALE) BENCH_DB=$(BENCH_DB) $(PY) bench/run.py
+
+bench-small: $(STAMP)
+	SCALE=small BENCH_DB=$(BENCH_DB) $(PY) bench/run.py
+
+# The production stack against real services: S3 (moto), Redis on 127.0.0.1:6379/15.
+test-production: $(STAMP)
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} $(VENV)/bin/pytest tests/test_production.py -v
 
 bench-images: $(STAMP)
 	$(PY) bench/images.py

@@ -98,7 +98,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         "timeout": env_int("DB_POOL_TIMEOUT", 10),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A new SQLite connection re-reads the schema and re-registers Django's functions
+    # (a millisecond or two per request), so production workers keep theirs, as they do
+    # on PostgreSQL. The dev server opens a thread per request and gains nothing from it.
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0 if DEBUG else 60)
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

@@ -1,0 +1,219 @@
+"""The harness's view from inside Django: which URLs to drive, their query counts, row counts.
+
+    .venv/bin/python bench/probe.py targets OUT.json   # URLs, submit bodies, SQL per path
+    .venv/bin/python bench/probe.py responses          # {"count": N, "max_id": M}
+    .venv/bin/python bench/probe.py duplicates MAX_ID  # library answers stored twice
+
+Run by bench/run.py with the same environment as the server under test, so it sees the
+same database and settings. A path whose view does not exist yet is reported as missing
+rather than failing the run: the harness is used while the app is being built.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "teachingfile.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count, Max  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import NoReverseMatch, reverse  # noqa: E402
+
+from quiz.models import Attempt, Response  # noqa: E402
+from teachingfile.models import Case, Question  # noqa: E402
+
+RESIDENT = "bench-resident-0001"
+DIRECTOR = "bench-director"
+LOAD_USERS = 50
+CASE_ROTATION = 200  # the case page rotates over this many cases, not one hot case
+SEARCH_TERMS = ["calcification", "tendon", "renal dialysis", "soft tissue mass", "shoulder"]
+
+
+def _reverse(name: str, *args: Any) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _answer_body(case: Case, questions: list[Question], right: bool = True) -> dict[str, str]:
+    """Form fields for answering every question of a case, as the case page's form posts."""
+    fields: dict[str, str] = {}
+    for question in questions:
+        if question.is_choice:
+            choices = list(question.choices.all())
+            pick = next((c for c in choices if c.is_correct), choices[0]) if right else choices[-1]
+            fields[f"q{question.pk}"] = str(pick.pk)
+        else:
+            fields[f"q{question.pk}"] = f"diagnosis {case.pk}" if right else "not sure"
+    return fields
+
+
+def _submit_pairs(users: list[Any], cases: list[Case], limit: int = 40_000) -> list[dict[str, Any]]:
+    """(user, case) pairs no user has answered yet, interleaved so neighbours differ."""
+    questions: dict[int, list[Question]] = {}
+    for question in (
+        Question.objects.filter(case__in=cases).prefetch_related("choices").order_by("order", "pk")
+    ):
+        questions.setdefault(question.case_id, []).append(question)
+    pairs = []
+    rounds = min(len(cases), -(-limit // max(len(users), 1)))
+    for round_ in range(rounds):
+        for index in range(len(users)):
+            # Each user walks the cases from its own offset: distinct rounds give distinct
+            # cases per user, and two users rarely post the same case at the same moment.
+            case = cases[(round_ + index * 7) % len(cases)]
+            body = _answer_body(case, questions.get(case.pk, []), right=(index + round_) % 3 != 0)
+            pairs.append(
+                {
+                    "user": index,
+                    "path": reverse("quiz:case_answer", args=[case.public_id]),
+                    "body": urlencode(body),
+                    "rows": len(body),
+                }
+            )
+    return pairs
+
+
+def _count(client: Client, method: str, path: str, **extra: Any) -> dict[str, Any]:
+    """One warm-up request, then the measured one: the second shows the steady state."""
+    call = client.get if method == "GET" else client.post
+    if method == "GET":
+        call(path, **extra)
+    with CaptureQueriesContext(connection) as captured:
+        response = call(path, **extra)
+    return {"status": response.status_code, "queries": len(captured)}
+
+
+def targets(out: str) -> None:
+    User = get_user_model()
+    resident = User.objects.get(username=RESIDENT)
+    director = User.objects.get(username=DIRECTOR)
+    load_users = list(
+        User.objects.filter(username__startswith="bench-resident-").order_by("username")[
+            :LOAD_USERS
+        ]
+    )
+    published = list(Case.objects.published().order_by("pk"))
+    answered = set(
+        Response.objects.filter(user__in=load_users, attempt__kind=Attempt.Kind.CASE).values_list(
+            "case_id", flat=True
+        )
+    )
+    fresh = [case for case in published if case.pk not in answered]
+    case_paths = [case.get_absolute_url() for case in fresh[:CASE_ROTATION]]
+    result_attempt = Attempt.objects.filter(
+        user=resident, quiz__isnull=False, finished_at__isnull=False
+    ).first()
+
+    paths: dict[str, dict[str, Any]] = {}
+
+    def add(
+        key: str, label: str, url: str | None, user: str, method: str = "GET", **more: Any
+    ) -> None:
+        paths[key] = {"label": label, "url": url, "user": user, "method": method, **more}
+
+    add("baseline", "bare baseline view", _reverse("bench:baseline"), RESIDENT)
+    add(
+        "case",
+        "unknown case page",
+        case_paths[0] if case_paths else None,
+        RESIDENT,
+        rotate=case_paths,
+    )
+    submit = _reverse("quiz:case_answer", fresh[-1].public_id) if fresh else None
+    add("submit", "answer submit + reveal", submit, RESIDENT, method="POST")
+    add("library", "library list", _reverse("teachingfile:case_list"), RESIDENT)
+    search = _reverse("search:search")
+    searches = [f"{search}?{urlencode({'q': term})}" for term in SEARCH_TERMS] if search else []
+    add("search", "search", searches[0] if searches else None, RESIDENT, rotate=searches)
+    results = (
+        _reverse("quiz:attempt_results", result_attempt.quiz_id, result_attempt.pk)
+        if result_attempt
+        else None
+    )
+    add("quiz_results", "quiz results", results, RESIDENT)
+    add("cohort_table", "director cohort table", _reverse("reports:reports_home"), DIRECTOR)
+    add("item_analysis", "item analysis", _reverse("reports:item_analysis"), DIRECTOR)
+
+    # Query counts through the test client, logged in as each path's user.
+    # A page that raises is reported as a 500 for that path; the others still get measured.
+    clients = {
+        RESIDENT: Client(raise_request_exception=False),
+        DIRECTOR: Client(raise_request_exception=False),
+    }
+    clients[RESIDENT].force_login(resident)
+    clients[DIRECTOR].force_login(director)
+    for spec in paths.values():
+        if not spec["url"]:
+            continue
+        client = clients[spec["user"]]
+        if spec["method"] == "POST":
+            # A case the load users never get, so the measured submit is a first answer.
+            case = fresh[-1]
+            questions = list(case.questions.prefetch_related("choices"))
+            body = _answer_body(case, questions)
+            spec.update(_count(client, "POST", spec["url"], data=body, HTTP_HX_REQUEST="true"))
+        else:
+            spec.update(_count(client, "GET", spec["url"]))
+
+    pairs = _submit_pairs(load_users, fresh[:-1]) if paths["submit"]["url"] else []
+    Path(out).write_text(
+        json.dumps(
+            {
+                "paths": paths,
+                "load_users": [user.username for user in load_users],
+                "pairs": pairs,
+                "database": connection.vendor,
+            }
+        )
+    )
+
+
+def responses() -> None:
+    stats = Response.objects.aggregate(count=Count("id"), max_id=Max("id"))
+    print(json.dumps({"count": stats["count"], "max_id": stats["max_id"] or 0}))
+
+
+def duplicates(max_id: int) -> None:
+    """Rows stored after max_id that repeat a (user, question) within library answers."""
+    new = Response.objects.filter(pk__gt=max_id, attempt__kind=Attempt.Kind.CASE)
+    repeated = (
+        new.values("user_id", "question_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values_list("n", flat=True)
+    )
+    print(json.dumps({"new_rows": new.count(), "duplicates": sum(n - 1 for n in repeated)}))
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else ""
+    if command == "targets":
+        targets(argv[2])
+    elif command == "responses":
+        responses()
+    elif command == "duplicates":
+        duplicates(int(argv[2]))
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
