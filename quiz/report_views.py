@@ -94,7 +94,7 @@ def cohort_csv(request: HttpRequest) -> HttpResponse:
             "assigned",
             "completed",
             "overdue",
-            "responses",
+            "scored attempts",
             "average score",
             "last activity",
             "last 4 weeks",
@@ -110,7 +110,7 @@ def cohort_csv(request: HttpRequest) -> HttpResponse:
                 r.assigned,
                 r.completed,
                 r.overdue,
-                r.responses,
+                r.attempts,
                 r.average,
                 r.last_activity,
                 r.recent,
@@ -215,6 +215,7 @@ def resident_csv(request: HttpRequest, resident_id: int) -> HttpResponse:
 def _item_rows(
     filters: reports.CaseFilters, case_ids: list[int] | None
 ) -> tuple[dict[int, reports.ItemStats], dict[int, reports.ItemStats]]:
+    # Two queries: on SQLite one UNION ALL query over both levels measured slower.
     base = filters.responses(case_ids)
     return (
         reports.item_statistics(base, per="case"),

@@ -115,7 +115,7 @@ class ResidentRow:
     assigned: int
     completed: int
     overdue: int
-    responses: int = 0
+    attempts: int = 0
     average: float | None = None
     last_activity: datetime | None = None
     recent: float | None = None
@@ -200,7 +200,7 @@ def cohort_table(
     for row in rows:
         found = stats.get(row.resident_id)
         if found:
-            row.responses = found["n"]
+            row.attempts = found["n"]
             row.average = found["average"]
             row.last_activity = found["last"]
             row.recent = found["recent"]
@@ -225,28 +225,36 @@ def _sorted_rows(rows: list[ResidentRow], order: str) -> list[ResidentRow]:
 
 
 def resident_score_stats(resident_ids: Iterable[int], now: datetime) -> dict[int, dict[str, Any]]:
-    """Mean score, count, last answer and the two trend windows per resident, in one query."""
+    """Mean attempt score, attempts, last activity and the two trend windows, in one query.
+
+    Read from attempts (each one's score is the mean of its responses) rather than from the
+    million responses: a few rows per resident instead of thousands, so the table stays fast.
+    """
     ids = list(resident_ids)
     if not ids:
         return {}
     recent_start = now - TREND_WINDOW
     previous_start = now - 2 * TREND_WINDOW
-    scored = Q(score__isnull=False)
     rows = (
-        Response.objects.filter(user_id__in=ids)
+        Attempt.objects.filter(user_id__in=ids)
         .order_by()
         .values("user_id")
         .annotate(
-            n=Count("id", filter=scored),
+            n=Count("id", filter=Q(score__isnull=False)),
             average=Avg("score"),
-            last=Max("answered_at"),
-            recent=Avg("score", filter=Q(answered_at__gte=recent_start, answered_at__lte=now)),
+            last_start=Max("started_at"),
+            last_finish=Max("finished_at"),
+            recent=Avg("score", filter=Q(finished_at__gte=recent_start, finished_at__lte=now)),
             previous=Avg(
-                "score", filter=Q(answered_at__gte=previous_start, answered_at__lt=recent_start)
+                "score", filter=Q(finished_at__gte=previous_start, finished_at__lt=recent_start)
             ),
         )
     )
-    return {row["user_id"]: row for row in rows}
+    stats = {}
+    for row in rows:
+        moments = [m for m in (row["last_start"], row["last_finish"]) if m is not None]
+        stats[row["user_id"]] = {**row, "last": max(moments) if moments else None}
+    return stats
 
 
 def score_histogram(values: Sequence[float | None], bins: int = 10) -> list[dict[str, Any]]:
@@ -416,6 +424,27 @@ class ItemStats:
         stats.flags = item_flags(stats)
         return stats
 
+    # Display strings, made once here: a page of items renders hundreds of these.
+    @property
+    def facility_label(self) -> str:
+        return _percent(self.facility)
+
+    @property
+    def sd_label(self) -> str:
+        return "–" if self.sd is None else f"{self.sd:.2f}"
+
+    @property
+    def discrimination_label(self) -> str:
+        return "–" if self.discrimination is None else f"{self.discrimination:.2f}"
+
+    @property
+    def efficiency_label(self) -> str:
+        return _percent(self.efficiency)
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{round(value * 100)}%"
+
 
 def item_flags(stats: ItemStats) -> list[str]:
     flags = []
@@ -430,7 +459,7 @@ def item_flags(stats: ItemStats) -> list[str]:
 
 
 _MOMENTS_SQL = """
-WITH base(attempt_id, question_id, case_id, score) AS ({base}),
+WITH base(attempt_id, question_id, case_id, score) AS MATERIALIZED ({base}),
 totals AS (
     SELECT r.attempt_id, SUM(r.score) AS total
     FROM quiz_response r
@@ -439,33 +468,33 @@ totals AS (
     GROUP BY r.attempt_id
 ),
 units AS (
-    SELECT b.{key} AS item, b.attempt_id, AVG(b.score) AS x, SUM(b.score) AS s
-    FROM base b
-    GROUP BY b.{key}, b.attempt_id
+    {units}
 ),
-pairs AS (
-    SELECT u.item, u.x, t.total - u.s AS y
+pairs AS MATERIALIZED (
+    SELECT u.level, u.item, u.x, t.total - u.s AS y
     FROM units u JOIN totals t ON t.attempt_id = u.attempt_id
 ),
-xcum AS (
-    SELECT item, x, c, SUM(c) OVER (PARTITION BY item ORDER BY x) AS hi
-    FROM (SELECT item, x, COUNT(*) AS c FROM pairs GROUP BY item, x) d
+xrank AS (
+    SELECT level, item, x, ROW_NUMBER() OVER (PARTITION BY level, item ORDER BY x) AS k
+    FROM pairs
 ),
 yrank AS (
-    SELECT item, y, ROW_NUMBER() OVER (PARTITION BY item ORDER BY y) AS k FROM pairs
+    SELECT level, item, y, ROW_NUMBER() OVER (PARTITION BY level, item ORDER BY y) AS k
+    FROM pairs
 ),
 sorted_products AS (
-    SELECT r.item, SUM(xc.x * r.y) AS sxy_max
-    FROM yrank r JOIN xcum xc ON xc.item = r.item AND r.k > xc.hi - xc.c AND r.k <= xc.hi
-    GROUP BY r.item
+    -- The k-th smallest item score paired with the k-th smallest rest score.
+    SELECT r.level, r.item, SUM(xr.x * r.y) AS sxy_max
+    FROM yrank r JOIN xrank xr ON xr.level = r.level AND xr.item = r.item AND xr.k = r.k
+    GROUP BY r.level, r.item
 ),
 moments AS (
-    SELECT item, COUNT(*) AS n, SUM(x) AS sx, SUM(x * x) AS sxx, SUM(y) AS sy,
+    SELECT level, item, COUNT(*) AS n, SUM(x) AS sx, SUM(x * x) AS sxx, SUM(y) AS sy,
            SUM(y * y) AS syy, SUM(x * y) AS sxy
-    FROM pairs GROUP BY item
+    FROM pairs GROUP BY level, item
 )
-SELECT m.item, m.n, m.sx, m.sxx, m.sy, m.syy, m.sxy, COALESCE(p.sxy_max, 0)
-FROM moments m LEFT JOIN sorted_products p ON p.item = m.item
+SELECT m.level, m.item, m.n, m.sx, m.sxx, m.sy, m.syy, m.sxy, COALESCE(p.sxy_max, 0)
+FROM moments m LEFT JOIN sorted_products p ON p.level = m.level AND p.item = m.item
 """
 
 
@@ -476,24 +505,39 @@ def first_attempt_responses() -> QuerySet[Response]:
     )
 
 
+_UNIT_SQL = """SELECT '{level}' AS level, b.{key} AS item, b.attempt_id,
+           AVG(b.score) AS x, SUM(b.score) AS s
+    FROM base b GROUP BY b.{key}, b.attempt_id"""
+_LEVEL_KEYS = {"question": "question_id", "case": "case_id"}
+
+
 def item_statistics(base: QuerySet[Response], per: str = "question") -> dict[int, ItemStats]:
-    """Statistics per question (or per case) over the given first-attempt responses.
+    """Statistics per question (or per case) over the given first-attempt responses."""
+    return item_statistics_by_level(base, levels=(per,))[per]
+
+
+def item_statistics_by_level(
+    base: QuerySet[Response], levels: Sequence[str] = ("case", "question")
+) -> dict[str, dict[int, ItemStats]]:
+    """Statistics per case and per question in one query (the responses are read once).
 
     A case's score within an attempt is the mean of its questions' scores there, and its rest
     score is the attempt total minus the case's questions.
     """
-    key = {"question": "question_id", "case": "case_id"}[per]
+    units = "\n    UNION ALL\n".join(
+        _UNIT_SQL.format(level=level, key=_LEVEL_KEYS[level]) for level in levels
+    )
     base_sql, params = (
         base.order_by().values_list("attempt_id", "question_id", "case_id", "score").query
     ).sql_with_params()
-    sql = _MOMENTS_SQL.format(base=base_sql, key=key)
+    sql = _MOMENTS_SQL.format(base=base_sql, units=units)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return {
-        row[0]: ItemStats.from_moments(row[0], int(row[1]), *(float(v) for v in row[2:]))
-        for row in rows
-    }
+    result: dict[str, dict[int, ItemStats]] = {level: {} for level in levels}
+    for level, item, n, *moments in rows:
+        result[level][item] = ItemStats.from_moments(item, int(n), *(float(v) for v in moments))
+    return result
 
 
 @dataclass
@@ -582,6 +626,11 @@ def csv_response(
 # --- charts -----------------------------------------------------------------------------
 
 
+def _svg(number: float) -> str:
+    """An SVG coordinate: plain dot decimals whatever the locale, one decimal at most."""
+    return f"{round(number, 1):g}"
+
+
 def bar_chart(
     bars: Sequence[dict[str, Any]],
     value_key: str,
@@ -605,10 +654,10 @@ def bar_chart(
                 **bar,
                 "value": raw,
                 "display": display,
-                "y": y,
-                "text_y": y + bar_height * 0.7,
-                "length": length,
-                "value_x": label_width + length + 6,
+                "y": _svg(y),
+                "text_y": _svg(y + bar_height * 0.7),
+                "length": _svg(length) if length else "",
+                "value_x": _svg(label_width + length + 6),
             }
         )
     return {
@@ -633,9 +682,11 @@ def line_chart(
     for i, point in enumerate(points):
         x = left + (plot_w * i / (count - 1) if count > 1 else plot_w / 2)
         y = top + plot_h * (1 - (point["average"] or 0))
-        drawn.append({**point, "x": round(x, 1), "y": round(y, 1)})
+        drawn.append(
+            {**point, "x": _svg(x), "y": _svg(y), "average_label": _percent(point["average"])}
+        )
     gridlines = [
-        {"y": round(top + plot_h * (1 - level), 1), "label": f"{round(level * 100)}%"}
+        {"y": _svg(top + plot_h * (1 - level)), "label": f"{round(level * 100)}%"}
         for level in (0, 0.25, 0.5, 0.75, 1)
     ]
     return {
@@ -644,6 +695,7 @@ def line_chart(
         "width": width,
         "height": height,
         "left": left,
+        "axis_x": left - 6,
         "right": width - right,
         "gridlines": gridlines,
     }

@@ -21,6 +21,8 @@ from quiz.reports import first_attempt_responses
 from teachingfile import review_services, roles, services
 from teachingfile.models import Case, Comment, Rating, StatusChange
 
+_LISTING_FIELDS = ("public_id", "status", "unknown_title", "owner")
+
 # What each target status is called on its button.
 _ACTION_LABELS = {
     Case.Status.IN_REVIEW: "Submit for review",
@@ -63,8 +65,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     _require_faculty(request)
     last_change = StatusChange.objects.filter(case=OuterRef("pk")).order_by("-at", "-id")
     cases = (
-        Case.objects.for_listing()
-        .select_related("owner")
+        Case.objects.select_related("owner")
+        .only(*_LISTING_FIELDS, "owner__username", "owner__first_name", "owner__last_name")
         .annotate(
             changed_at=Subquery(last_change.values("at")[:1]),
             last_note=Subquery(last_change.values("note")[:1]),

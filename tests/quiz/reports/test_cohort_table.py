@@ -12,7 +12,6 @@ from tests.factories import (
     AttemptFactory,
     MembershipFactory,
     QuizFactory,
-    ResponseFactory,
     UserFactory,
 )
 
@@ -34,26 +33,32 @@ def test_it_counts_assigned_completed_and_overdue(director, resident, cohort) ->
     assert (row.assigned, row.completed, row.overdue) == (3, 1, 1)
 
 
-def test_it_averages_scores_and_compares_the_last_four_weeks(director, resident, cohort) -> None:  # type: ignore[no-untyped-def]
-    attempt = AttemptFactory(user=resident)
-    ResponseFactory(attempt=attempt, score=1.0, answered_at=NOW - timedelta(days=2))
-    ResponseFactory(attempt=attempt, score=0.5, answered_at=NOW - timedelta(days=10))
-    ResponseFactory(attempt=attempt, score=0.25, answered_at=NOW - timedelta(days=40))
-    ResponseFactory(attempt=attempt, score=None, method="pending", answered_at=NOW)
+def test_it_averages_attempt_scores_and_compares_the_last_four_weeks(
+    director, resident, cohort
+) -> None:  # type: ignore[no-untyped-def]
+    for score, days in ((1.0, 2), (0.5, 10), (0.25, 40)):
+        AttemptFactory(
+            user=resident,
+            score=score,
+            started_at=NOW - timedelta(days=days, hours=1),
+            finished_at=NOW - timedelta(days=days),
+        )
+    # Still in progress: no score yet, but it is the latest activity.
+    AttemptFactory(user=resident, score=None, started_at=NOW - timedelta(hours=1))
 
     [row] = cohort_table(director, CohortFilters(), now=NOW)
-    assert row.responses == 3
+    assert row.attempts == 3
     assert row.average == pytest.approx(1.75 / 3)
     assert row.recent == pytest.approx(0.75)
     assert row.previous == pytest.approx(0.25)
     assert row.trend == pytest.approx(0.5)
     assert row.trend_label == "▲ +50 pts"
-    assert row.last_activity == NOW
+    assert row.last_activity == NOW - timedelta(hours=1)
 
 
 def test_a_resident_without_answers_has_no_average_or_trend(director, resident, cohort) -> None:  # type: ignore[no-untyped-def]
     [row] = cohort_table(director, CohortFilters(), now=NOW)
-    assert (row.responses, row.average, row.trend, row.trend_label) == (0, None, None, "–")
+    assert (row.attempts, row.average, row.trend, row.trend_label) == (0, None, None, "–")
 
 
 def test_a_director_sees_only_residents_of_programs_they_direct(  # type: ignore[no-untyped-def]
