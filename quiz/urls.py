@@ -7,6 +7,34 @@ from quiz import views
 app_name = "quiz"
 
 urlpatterns = [
+    path("cases/<str:public_id>/answer/", views.case_answer, name="case_answer"),
+    path("cases/<str:public_id>/retry/", views.case_retry, name="case_retry"),
+    path("cases/<str:public_id>/comments/", views.comment_add, name="comment_add"),
+    path("responses/<int:pk>/self-assess/", views.response_self_assess, name="self_assess"),
     path("quizzes/", views.quiz_list, name="quiz_list"),
     path("quizzes/<int:pk>/", views.quiz_detail, name="quiz_detail"),
+    path("quizzes/<int:pk>/start/", views.quiz_start, name="quiz_start"),
+    path(
+        "quizzes/<int:pk>/attempts/<int:attempt_pk>/",
+        views.attempt_results,
+        name="attempt_results",
+    ),
+    path(
+        "quizzes/<int:pk>/attempts/<int:attempt_pk>/finish/",
+        views.attempt_finish,
+        name="attempt_finish",
+    ),
+    path(
+        "quizzes/<int:pk>/attempts/<int:attempt_pk>/cases/<int:position>/",
+        views.attempt_case,
+        name="attempt_case",
+    ),
+    path(
+        "quizzes/<int:pk>/attempts/<int:attempt_pk>/cases/<int:position>/answer/",
+        views.attempt_case_answer,
+        name="attempt_case_answer",
+    ),
+    path("review/", views.review_queue, name="review_queue"),
+    path("review/<int:pk>/answer/", views.review_answer, name="review_answer"),
+    path("review/responses/<int:pk>/", views.review_feedback, name="review_feedback"),
 ]

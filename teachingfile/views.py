@@ -14,8 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from teachingfile import roles
-from teachingfile.models import Case, Category, Figure, Modality, Region
-from teachingfile.viewing import figure_views
+from teachingfile.models import Case, Category, Modality, Region
 
 PAGE_SIZE = 24
 # Only display formats are served; de-identified DICOM sources stay private.
@@ -76,15 +75,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    case = _get_case_for_user(request, public_id)
-    figures = Figure.objects.filter(case=case).select_related("series")
-    context = {
-        "case": case,
-        "figures": figure_views(figures, revealed=False),
-        "lab_values": case.lab_values.filter(shown_before_reveal=True),
-        "questions": case.questions.prefetch_related("choices"),
-        "is_preview": case.status != Case.Status.PUBLISHED,
-    }
+    """The unknown case; the reveal only once this learner has earned it (see quiz.reading)."""
+    from quiz.reading import with_rating_summary
+    from quiz.views import case_page_context, library_case_work
+
+    # Same rule as _get_case_for_user, with the rating summary the reveal shows.
+    cases = with_rating_summary(Case.objects.visible_to(request.user))
+    case = get_object_or_404(cases, public_id=public_id)
+    work = library_case_work(request, case)
+    context = case_page_context(request, case, work)
     return render(request, "teachingfile/case_detail.html", context)
 
 
