@@ -383,6 +383,18 @@ class CaseAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def get_urls(self) -> list[Any]:
+        # The write-up import page (teachingfile.importing), linked from the changelist.
+        from django.urls import path
+
+        from teachingfile.importing.admin_views import import_cases_view
+
+        def view(request: HttpRequest) -> Any:
+            return import_cases_view(request, self)
+
+        name = f"{self.opts.app_label}_{self.opts.model_name}_import"
+        return [path("import/", self.admin_site.admin_view(view), name=name), *super().get_urls()]
+
     @admin.display(description="Preview")
     def preview_link(self, obj: Case) -> str:
         if not obj.pk:

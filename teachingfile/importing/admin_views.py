@@ -1,0 +1,72 @@
+"""The admin page that imports uploaded write-ups as drafts and shows the reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from teachingfile.importing.reading import max_bytes
+from teachingfile.importing.services import ImportReport, import_case_file
+
+MAX_FILES = 50
+
+
+class _MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class _MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", _MultipleFileInput(attrs={"accept": ".md,.txt,.markdown"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(_MultipleFileField, self).clean(f, initial) for f in files if f] or [
+            super().clean(None, initial)
+        ]
+
+
+class ImportForm(forms.Form):
+    files = _MultipleFileField(
+        label="Write-ups",
+        help_text=f"Markdown or plain-text files, up to {MAX_FILES} at once and "
+        f"{max_bytes() // 1024} KB each. Each becomes a draft case; nothing is published.",
+    )
+
+    def clean_files(self) -> list[Any]:
+        files = self.cleaned_data["files"]
+        if len(files) > MAX_FILES:
+            raise forms.ValidationError(f"Upload at most {MAX_FILES} files at once.")
+        return files
+
+
+def import_cases_view(request: HttpRequest, model_admin: admin.ModelAdmin) -> HttpResponse:
+    if not request.user.has_perm("teachingfile.add_case"):
+        raise PermissionDenied
+    reports: list[ImportReport] = []
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            for upload in form.cleaned_data["files"]:
+                # Read one byte past the limit: enough to refuse a huge file clearly.
+                data = upload.read(max_bytes() + 1)
+                reports.append(
+                    import_case_file(data=data, filename=upload.name, owner=request.user)
+                )
+    else:
+        form = ImportForm()
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": "Import case write-ups",
+        "form": form,
+        "reports": reports,
+        "imported": [r for r in reports if r.ok],
+    }
+    return TemplateResponse(request, "admin/teachingfile/case/import_cases.html", context)
