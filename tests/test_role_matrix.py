@@ -1,0 +1,200 @@
+"""Every URL the project serves, for every persona: the status each one gets.
+
+The matrix is written out in docs/permissions.md. A URL that is added without a row here
+fails `test_every_url_is_in_the_matrix`, so new pages cannot skip the permission review.
+Legend: 200 page, 302 redirect (login for anonymous), 403 refused, 404 hidden, 405 wrong
+method, 422 refused input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from quiz.models import Response
+from teachingfile import roles
+from teachingfile.models import Case
+from tests.factories import (
+    AssignmentFactory,
+    AttemptFactory,
+    CaseFactory,
+    ChoiceFactory,
+    CohortFactory,
+    CommentFactory,
+    MembershipFactory,
+    ProgramFactory,
+    QuestionFactory,
+    QuizFactory,
+    QuizItemFactory,
+    ResponseFactory,
+    make_user,
+)
+
+PERSONAS = (
+    "anonymous",
+    "resident",
+    "other_resident",
+    "faculty",
+    "editor",
+    "director",
+    "other_director",
+)
+
+# name: (method, statuses in PERSONAS order). Anonymous users are sent to the login page.
+LOGIN = 302
+MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
+    "teachingfile:home": ("GET", (LOGIN, 200, 200, 200, 200, 200, 200)),
+    "teachingfile:healthz": ("GET", (200, 200, 200, 200, 200, 200, 200)),
+    "teachingfile:case_list": ("GET", (LOGIN, 200, 200, 200, 200, 200, 200)),
+    "teachingfile:case_detail": ("GET", (LOGIN, 200, 200, 200, 200, 200, 200)),
+    "teachingfile:case_detail@draft": ("GET", (LOGIN, 404, 404, 200, 200, 404, 404)),
+    "media_file": ("GET", (404, 404, 404, 404, 404, 404, 404)),
+    "quiz:case_answer": ("POST", (LOGIN, 400, 400, 400, 400, 400, 400)),
+    "quiz:case_retry": ("POST", (LOGIN, 302, 302, 302, 302, 302, 302)),
+    # Comments come after the reveal: rosa has answered, oscar and the directors have not.
+    "quiz:comment_add": ("POST", (LOGIN, 302, 403, 302, 302, 403, 403)),
+    "quiz:self_assess": ("POST", (LOGIN, 302, 404, 404, 404, 404, 404)),
+    "quiz:quiz_list": ("GET", (LOGIN, 200, 200, 200, 200, 200, 200)),
+    "quiz:quiz_detail": ("GET", (LOGIN, 200, 404, 200, 200, 404, 404)),
+    "quiz:quiz_start": ("POST", (LOGIN, 302, 404, 302, 302, 404, 404)),
+    # Unfinished attempt: its owner is sent back to it; nobody else learns it exists.
+    "quiz:attempt_results": ("GET", (LOGIN, 302, 404, 404, 404, 404, 404)),
+    "quiz:attempt_finish": ("POST", (LOGIN, 302, 404, 404, 404, 404, 404)),
+    "quiz:attempt_case": ("GET", (LOGIN, 200, 404, 404, 404, 404, 404)),
+    "quiz:attempt_case_answer": ("POST", (LOGIN, 400, 404, 404, 404, 404, 404)),
+    "quiz:review_queue": ("GET", (LOGIN, 200, 200, 200, 200, 200, 200)),
+    "quiz:review_answer": ("POST", (LOGIN, 404, 404, 404, 404, 404, 404)),
+    # The sample response is a quiz answer, not a review one: 404 for all, owner included.
+    "quiz:review_feedback": ("GET", (LOGIN, 404, 404, 404, 404, 404, 404)),
+    "reports:reports_home": ("GET", (LOGIN, 404, 404, 302, 302, 200, 200)),
+    "reports:cohort_csv": ("GET", (LOGIN, 404, 404, 404, 404, 200, 200)),
+    "reports:resident_detail": ("GET", (LOGIN, 404, 404, 404, 404, 200, 404)),
+    "reports:resident_csv": ("GET", (LOGIN, 404, 404, 404, 404, 200, 404)),
+    "reports:item_analysis": ("GET", (LOGIN, 404, 404, 200, 200, 200, 200)),
+    "reports:item_csv": ("GET", (LOGIN, 404, 404, 200, 200, 200, 200)),
+    "reports:grading_queue": ("GET", (LOGIN, 404, 404, 200, 200, 404, 404)),
+    "reports:grade_response": ("POST", (LOGIN, 404, 404, 302, 302, 404, 404)),
+    "review:review_queue": ("GET", (LOGIN, 404, 404, 200, 200, 404, 404)),
+    "review:case_review": ("GET", (LOGIN, 404, 404, 200, 200, 404, 404)),
+    "review:case_status": ("POST", (LOGIN, 404, 404, 302, 302, 404, 404)),
+    "review:case_rating": ("POST", (LOGIN, 404, 404, 422, 422, 404, 404)),
+    "review:comment_visibility": ("POST", (LOGIN, 404, 404, 302, 302, 404, 404)),
+    "search:search": ("GET", (LOGIN, 200, 200, 200, 200, 200, 200)),
+    "login": ("GET", (200, 200, 200, 200, 200, 200, 200)),
+    "logout": ("POST", (302, 302, 302, 302, 302, 302, 302)),
+    "password_change": ("GET", (LOGIN, 200, 200, 200, 200, 200, 200)),
+    "password_change_done": ("GET", (LOGIN, 200, 200, 200, 200, 200, 200)),
+    "password_reset": ("GET", (200, 200, 200, 200, 200, 200, 200)),
+    "password_reset_done": ("GET", (200, 200, 200, 200, 200, 200, 200)),
+    "password_reset_confirm": ("GET", (200, 200, 200, 200, 200, 200, 200)),
+    "password_reset_complete": ("GET", (200, 200, 200, 200, 200, 200, 200)),
+    # The admin: staff only; residents are not staff and are sent to the admin login.
+    "admin:index": ("GET", (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200)),
+}
+
+
+def _patterns(resolvers: list[Any], namespace: str = "") -> list[str]:
+    names = []
+    for entry in resolvers:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                names.append("admin:index")  # the admin is covered as one site
+                continue
+            names += _patterns(entry.url_patterns, entry.namespace or namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.append(f"{namespace}:{entry.name}" if namespace else entry.name)
+    return names
+
+
+def test_every_url_is_in_the_matrix() -> None:
+    missing = sorted(set(_patterns(get_resolver().url_patterns)) - set(MATRIX))
+    assert missing == [], f"Add these URLs to MATRIX and docs/permissions.md: {missing}"
+
+
+@pytest.fixture
+def world(db: None) -> dict[str, Any]:
+    """Two programs, one cohort each, a published and a draft case, a quiz, an attempt."""
+    roles.ensure_groups()
+    people = {
+        "resident": make_user("rosa", roles.RESIDENT),
+        "other_resident": make_user("oscar", roles.RESIDENT),
+        "faculty": make_user("farid", roles.FACULTY, is_staff=True),
+        "editor": make_user("edith", roles.FACULTY, roles.EDITOR, is_staff=True),
+        "director": make_user("dana", roles.DIRECTOR, is_staff=True),
+        "other_director": make_user("dmitri", roles.DIRECTOR, is_staff=True),
+    }
+    home = CohortFactory(program=ProgramFactory(name="Home"))
+    home.program.directors.add(people["director"])
+    away = CohortFactory(program=ProgramFactory(name="Away"))
+    away.program.directors.add(people["other_director"])
+    MembershipFactory(cohort=home, resident=people["resident"])
+    MembershipFactory(cohort=away, resident=people["other_resident"])
+
+    case = CaseFactory(owner=people["editor"])
+    question = QuestionFactory(case=case)
+    ChoiceFactory(question=question, is_correct=True)
+    draft = CaseFactory(status=Case.Status.DRAFT, owner=people["faculty"])
+    quiz = QuizFactory(is_open=False)
+    QuizItemFactory(quiz=quiz, case=case)
+    AssignmentFactory(quiz=quiz, cohort=home)
+    attempt = AttemptFactory(user=people["resident"], quiz=quiz)
+    response = ResponseFactory(
+        attempt=attempt, question=question, score=None, method=Response.Method.PENDING
+    )
+    comment = CommentFactory(case=case, author=people["resident"])
+    return {
+        "people": people,
+        "case": case,
+        "draft": draft,
+        "quiz": quiz,
+        "attempt": attempt,
+        "response": response,
+        "comment": comment,
+    }
+
+
+def _url(name: str, w: dict[str, Any]) -> str:
+    case, quiz, attempt = w["case"], w["quiz"], w["attempt"]
+    args: dict[str, list[Any]] = {
+        "teachingfile:case_detail": [case.public_id],
+        "teachingfile:case_detail@draft": [w["draft"].public_id],
+        "quiz:case_answer": [case.public_id],
+        "quiz:case_retry": [case.public_id],
+        "quiz:comment_add": [case.public_id],
+        "quiz:self_assess": [w["response"].pk],
+        "quiz:quiz_detail": [quiz.pk],
+        "quiz:quiz_start": [quiz.pk],
+        "quiz:attempt_results": [quiz.pk, attempt.pk],
+        "quiz:attempt_finish": [quiz.pk, attempt.pk],
+        "quiz:attempt_case": [quiz.pk, attempt.pk, 1],
+        "quiz:attempt_case_answer": [quiz.pk, attempt.pk, 1],
+        "quiz:review_answer": [999999],
+        "quiz:review_feedback": [w["response"].pk],
+        "reports:resident_detail": [w["people"]["resident"].pk],
+        "reports:resident_csv": [w["people"]["resident"].pk],
+        "reports:grade_response": [w["response"].pk],
+        "review:case_review": [case.public_id],
+        "review:case_status": [case.public_id],
+        "review:case_rating": [case.public_id],
+        "review:comment_visibility": [w["comment"].pk],
+        "password_reset_confirm": ["MQ", "set-password"],
+    }
+    if name == "media_file":
+        return "/media/no-such-file.png"
+    return reverse(name.split("@")[0], args=args.get(name, []))
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_each_persona_gets_the_expected_status(client, world, name: str) -> None:  # type: ignore[no-untyped-def]
+    method, expected = MATRIX[name]
+    url = _url(name, world)
+    got = []
+    for persona in PERSONAS:
+        client.logout()
+        if persona != "anonymous":
+            client.force_login(world["people"][persona])
+        response = client.get(url) if method == "GET" else client.post(url, {})
+        got.append(response.status_code)
+    assert dict(zip(PERSONAS, got, strict=True)) == dict(zip(PERSONAS, expected, strict=True))
