@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from quiz.models import Assignment, Cohort, Membership, Quiz, QuizItem
 from teachingfile import roles
@@ -31,7 +32,7 @@ def test_seed_demo_sets_up_accounts_cases_and_an_assigned_quiz() -> None:
     assert [c.public_id for c in cases] == [f"tf-000{i}" for i in range(1, 6)]
     assert all(c.status == Case.Status.PUBLISHED for c in cases)
     for username in ("resident", "faculty", "director"):
-        assert authenticate(username=username, password="demo") is not None
+        assert authenticate(HttpRequest(), username=username, password="demo") is not None
     resident = get_user_model().objects.get(username="resident")
     assert roles.is_resident(resident)
     assert Assignment.objects.filter(cohort__memberships__resident=resident).count() == 1
