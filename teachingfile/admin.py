@@ -330,6 +330,7 @@ class CaseAdmin(admin.ModelAdmin):
         _transition_action(Case.Status.PUBLISHED, "Publish"),
         _transition_action(Case.Status.DRAFT, "Return to draft"),
         _transition_action(Case.Status.RETIRED, "Retire"),
+        "export_as_bundle",
     ]
     fieldsets = [
         (None, {"fields": ["public_id", "status", "preview_link"]}),
@@ -383,6 +384,19 @@ class CaseAdmin(admin.ModelAdmin):
         ),
     ]
 
+    @admin.action(description="Export as bundle", permissions=["view"])
+    def export_as_bundle(self, request: HttpRequest, queryset: QuerySet[Case]) -> Any:
+        from django.http import HttpResponse
+        from django.utils import timezone
+
+        from teachingfile.bundles import export_bundle_bytes
+
+        data = export_bundle_bytes(queryset.order_by("public_id"))
+        response = HttpResponse(data, content_type="application/zip")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="cases-{stamp}.zip"'
+        return response
+
     def get_urls(self) -> list[Any]:
         # The write-up import page (teachingfile.importing), linked from the changelist.
         from django.urls import path
@@ -419,11 +433,25 @@ class CaseAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        # Inlines and keywords are saved by now, so the index sees the whole case.
-        from teachingfile.search.services import index_case
+        try:
+            super().save_related(request, form, formsets, change)
+            # Inlines and keywords are saved by now, so the index sees the whole case.
+            from teachingfile.search.services import index_case
 
-        index_case(form.instance)
+            index_case(form.instance)
+        except Exception:
+            # The admin's transaction undoes the rows, but not the image files the figure
+            # forms already wrote: remove them, or a failed save leaves orphans in storage.
+            services.delete_files(
+                [
+                    name
+                    for formset in formsets
+                    if formset.model is Figure
+                    for figure_form in formset.forms
+                    for name in getattr(figure_form, "written", [])
+                ]
+            )
+            raise
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         try:
