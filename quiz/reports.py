@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Avg,
@@ -527,9 +528,12 @@ def item_statistics_by_level(
     units = "\n    UNION ALL\n".join(
         _UNIT_SQL.format(level=level, key=_LEVEL_KEYS[level]) for level in levels
     )
-    base_sql, params = (
-        base.order_by().values_list("attempt_id", "question_id", "case_id", "score").query
-    ).sql_with_params()
+    try:
+        base_sql, params = (
+            base.order_by().values_list("attempt_id", "question_id", "case_id", "score").query
+        ).sql_with_params()
+    except EmptyResultSet:  # e.g. a filter on no cohorts at all: nothing to measure
+        return {level: {} for level in levels}
     sql = _MOMENTS_SQL.format(base=base_sql, units=units)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
