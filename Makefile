@@ -8,7 +8,8 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/teachingfile
 PYTEST_ARGS ?=
 
 .PHONY: run install migrate demo test test-sqlite test-pg lint format migrations-check \
-        bench bench-small bench-images prod-check test-production ci reset-local-db clean
+        bench bench-small bench-images prod-check test-production ci reset-local-db clean \
+        backup restore bench-search
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -73,6 +74,19 @@ prod-check: $(STAMP)
 	  ALLOWED_HOSTS=teachingfile.example.org $(PY) manage.py check --deploy --fail-level WARNING
 
 ci: test test-pg prod-check
+
+# Whole-site backup (database + media) into $VAR_DIR/backups (var/backups), and restore
+# (replaces the database contents; see docs/bundles.md).
+backup: $(STAMP)
+	DEBUG=1 $(PY) manage.py backup_site
+
+restore: $(STAMP)
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/teachingfile-backup-....zip"; exit 2; }
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py restore_site "$(FILE)" --yes
+
+bench-search: $(STAMP)
+	$(PY) bench/search.py
 
 reset-local-db:
 	rm -f var/teachingfile.sqlite3 var/teachingfile.sqlite3-wal var/teachingfile.sqlite3-shm
