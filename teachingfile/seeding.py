@@ -141,10 +141,14 @@ def _create_figure(case: Case, spec: dict[str, Any]) -> Figure:
         neutral_caption=spec["neutral_caption"],
         caption=spec["caption"],
     )
-    clean = render_illustration(spec["illustration"], label=spec["label"])
+    # Tests draw smaller illustrations: the same flows, a fraction of the pixels to encode.
+    side = getattr(settings, "SEED_ILLUSTRATION_SIZE", 1024)
+    clean = render_illustration(spec["illustration"], label=spec["label"], size=(side, side))
     services.figure_set_image(figure=figure, data=clean, filename="illustration.png")
     if spec.get("annotated"):
-        marked = render_illustration(spec["illustration"], label=spec["label"], annotated=True)
+        marked = render_illustration(
+            spec["illustration"], label=spec["label"], annotated=True, size=(side, side)
+        )
         services.figure_set_image(
             figure=figure, data=marked, filename="illustration.png", annotated=True
         )
