@@ -245,6 +245,8 @@ PAGES: dict[str, Page] = {
     "reports:item_analysis": Page(12, ("director", "faculty")),
     "reports:item_csv": Page(8, ("director", "faculty")),
     "reports:grading_queue": Page(7, ("faculty",)),
+    "reports:cohort_list": Page(7, ("director",)),
+    "reports:cohort_detail": Page(8, ("director",), lambda w: {"cohort_id": w.cohort.pk}),
     "review:review_queue": Page(8, ("faculty",)),
     "review:case_review": Page(15, ("faculty",), lambda w: {"public_id": w.in_review.public_id}),
     "search:search": Page(7, ("resident", "faculty"), query="q=knee"),

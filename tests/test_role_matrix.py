@@ -76,6 +76,13 @@ MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "reports:item_csv": ("GET", (LOGIN, 404, 404, 200, 200, 200, 200)),
     "reports:grading_queue": ("GET", (LOGIN, 404, 404, 200, 200, 404, 404)),
     "reports:grade_response": ("POST", (LOGIN, 404, 404, 302, 302, 404, 404)),
+    # Cohort management: the home cohort is dana's; dmitri directs the other program.
+    "reports:cohort_list": ("GET", (LOGIN, 404, 404, 404, 404, 200, 200)),
+    "reports:cohort_detail": ("GET", (LOGIN, 404, 404, 404, 404, 200, 404)),
+    "reports:member_add": ("POST", (LOGIN, 404, 404, 404, 404, 422, 404)),
+    "reports:member_remove": ("POST", (LOGIN, 404, 404, 404, 404, 302, 404)),
+    "reports:assignment_add": ("POST", (LOGIN, 404, 404, 404, 404, 422, 404)),
+    "reports:assignment_remove": ("POST", (LOGIN, 404, 404, 404, 404, 302, 404)),
     "review:review_queue": ("GET", (LOGIN, 404, 404, 200, 200, 404, 404)),
     "review:case_review": ("GET", (LOGIN, 404, 404, 200, 200, 404, 404)),
     "review:case_status": ("POST", (LOGIN, 404, 404, 302, 302, 404, 404)),
@@ -129,7 +136,7 @@ def world(db: None) -> dict[str, Any]:
     home.program.directors.add(people["director"])
     away = CohortFactory(program=ProgramFactory(name="Away"))
     away.program.directors.add(people["other_director"])
-    MembershipFactory(cohort=home, resident=people["resident"])
+    membership = MembershipFactory(cohort=home, resident=people["resident"])
     MembershipFactory(cohort=away, resident=people["other_resident"])
 
     case = CaseFactory(owner=people["editor"])
@@ -138,7 +145,7 @@ def world(db: None) -> dict[str, Any]:
     draft = CaseFactory(status=Case.Status.DRAFT, owner=people["faculty"])
     quiz = QuizFactory(is_open=False)
     QuizItemFactory(quiz=quiz, case=case)
-    AssignmentFactory(quiz=quiz, cohort=home)
+    assignment = AssignmentFactory(quiz=quiz, cohort=home)
     attempt = AttemptFactory(user=people["resident"], quiz=quiz)
     response = ResponseFactory(
         attempt=attempt, question=question, score=None, method=Response.Method.PENDING
@@ -152,6 +159,9 @@ def world(db: None) -> dict[str, Any]:
         "attempt": attempt,
         "response": response,
         "comment": comment,
+        "cohort": home,
+        "membership": membership,
+        "assignment": assignment,
     }
 
 
@@ -175,6 +185,11 @@ def _url(name: str, w: dict[str, Any]) -> str:
         "reports:resident_detail": [w["people"]["resident"].pk],
         "reports:resident_csv": [w["people"]["resident"].pk],
         "reports:grade_response": [w["response"].pk],
+        "reports:cohort_detail": [w["cohort"].pk],
+        "reports:member_add": [w["cohort"].pk],
+        "reports:member_remove": [w["cohort"].pk, w["membership"].pk],
+        "reports:assignment_add": [w["cohort"].pk],
+        "reports:assignment_remove": [w["cohort"].pk, w["assignment"].pk],
         "review:case_review": [case.public_id],
         "review:case_status": [case.public_id],
         "review:case_rating": [case.public_id],
