@@ -3,14 +3,16 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString
 
-from teachingfile.text import render_markdown
+from teachingfile.caching import markdown_html
 
 register = template.Library()
 
 
 @register.filter(name="markdown")
 def markdown_filter(value: str) -> SafeString:
-    return render_markdown(value or "")
+    # Remembered per process by the source text (teachingfile/caching.py): an edit is new
+    # text, so it can never be served an old render.
+    return markdown_html(value or "")
 
 
 @register.filter
