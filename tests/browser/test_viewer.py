@@ -5,14 +5,12 @@ from __future__ import annotations
 import io
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.test import Client
 from PIL import Image, ImageDraw
 
 from teachingfile.models import Case, Figure, Series
@@ -70,18 +68,10 @@ def _case_with_stack() -> Case:
 
 
 @pytest.fixture
-def page(live_server: Any, resident: AbstractUser) -> Iterator[Any]:
-    client = Client()
-    client.force_login(resident)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.add_cookies(
-            [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
-        )
-        yield context.new_page()
-        browser.close()
+def page(new_page: Any, resident: AbstractUser) -> Any:
+    # One Chromium per session (tests/browser/conftest.py): Playwright's sync API allows
+    # only one running instance per thread.
+    return new_page(resident)
 
 
 def test_zoom_and_stack_scrolling_change_what_is_displayed(page: Any, live_server: Any) -> None:

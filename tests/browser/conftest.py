@@ -1,0 +1,143 @@
+"""Shared set-up for the browser tests: one Debian Chromium per session, driven by Playwright.
+
+The browser is the system's (`apt-get install chromium`, see `make browser-deps`); nothing is
+downloaded. Without it, or without the playwright package, every browser test is skipped
+with the reason. Screenshots go to test-artifacts/ (kept by CI, ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
+# next to one unless told that the test process knows what it is doing.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+THEMES = ("dark", "light")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if CHROMIUM is None:
+        pytest.skip("Debian chromium is not installed (make browser-deps installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def session_cookie(user: Any) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+@pytest.fixture
+def new_page(
+    browser: Any, live_server: Any, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Any]]:
+    """Open a page in a fresh context: `new_page(user, js=True, theme=None, bypass_csp=False)`.
+
+    With a user, the context carries that user's session cookie (a login without the form);
+    with a theme, the saved theme choice is in place before the first paint.
+    """
+    contexts: list[Any] = []
+
+    def open_page(
+        user: Any = None,
+        *,
+        js: bool = True,
+        theme: str | None = None,
+        bypass_csp: bool = False,
+        viewport: dict[str, int] | None = None,
+    ) -> Any:
+        context = browser.new_context(
+            java_script_enabled=js,
+            bypass_csp=bypass_csp,
+            viewport=viewport or {"width": 1280, "height": 900},
+            accept_downloads=True,
+        )
+        contexts.append(context)
+        if user is not None:
+            context.add_cookies(
+                [
+                    {
+                        "name": settings.SESSION_COOKIE_NAME,
+                        "value": session_cookie(user),
+                        "url": live_server.url,
+                    }
+                ]
+            )
+        if theme is not None:
+            context.add_init_script(f"window.localStorage.setItem('tf-theme', '{theme}');")
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield open_page
+    failed = request.node.stash.get(_FAILED, False)
+    for number, context in enumerate(contexts):
+        if failed:
+            # What each page showed when the test failed: the first thing to look at in CI.
+            for tab, shown in enumerate(context.pages):
+                screenshot(shown, f"failed-{request.node.name}-{number}-{tab}"[:120])
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Any]) -> Any:
+    """A page with JavaScript, nobody logged in."""
+    return new_page()
+
+
+def log_in(page: Any, base_url: str, username: str, password: str) -> None:
+    """Log in through the real form, as a person would."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
