@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 .PHONY: run install migrate demo test test-sqlite test-pg lint format migrations-check \
         bench bench-small bench-images prod-check test-production ci reset-local-db clean \
-        backup restore bench-search
+        backup restore bench-search browser-deps
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -42,7 +42,16 @@ migrations-check: $(STAMP)
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 # pytest exits 5 when it collected nothing; make treats that as the failure it is.
-test-sqlite: $(STAMP)
+# The browser tests drive Debian's Chromium (never a downloaded browser). Without root
+# the install is skipped with a message, and those tests skip with the reason.
+browser-deps:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+	    sudo apt-get update && sudo apt-get install -y chromium; \
+	  else echo "chromium is missing and apt-get needs root: browser tests will be skipped."; fi; }
+
+test-sqlite: $(STAMP) browser-deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-pg: $(STAMP)
