@@ -9,13 +9,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from quiz import scheduling, scoring
+from quiz import reading, scheduling, scoring
 from quiz.models import Attempt, Quiz, Response, ReviewCard
 from teachingfile import roles
-from teachingfile.models import Case, Comment, Question
+from teachingfile.models import Case, Choice, Comment, Question
 
 
 class AnswerRefused(Exception):
@@ -37,6 +37,13 @@ class Answer:
     @property
     def is_blank(self) -> bool:
         return not self.choice_ids and not self.text.strip()
+
+
+def answer_is_blank(question: Question, answer: Answer) -> bool:
+    if question.is_choice:
+        known = {c.pk for c in question.choices.all()}
+        return not (answer.choice_ids & known)
+    return not answer.text.strip()
 
 
 def score_answer(question: Question, answer: Answer) -> scoring.Outcome:
@@ -86,15 +93,6 @@ def case_attempt_start(*, user: Any, case: Case) -> Attempt:
 
 
 @transaction.atomic
-def case_attempt_current(*, user: Any, case: Case) -> Attempt:
-    """The learner's latest library attempt at this case, started now if there is none."""
-    # Serialise on the case row so that a double submit cannot start two attempts.
-    Case.objects.select_for_update().filter(pk=case.pk).exists()
-    attempt = Attempt.objects.filter(user=user, kind=Attempt.Kind.CASE, case=case).first()
-    return attempt or case_attempt_start(user=user, case=case)
-
-
-@transaction.atomic
 def quiz_attempt_start(*, user: Any, quiz: Quiz, now: datetime | None = None) -> Attempt:
     """Resume the learner's unfinished attempt at this quiz, or start one.
 
@@ -102,7 +100,7 @@ def quiz_attempt_start(*, user: Any, quiz: Quiz, now: datetime | None = None) ->
     """
     now = now or timezone.now()
     # Lock the quiz row: two clicks on "Start" must not open two attempts.
-    Quiz.objects.select_for_update().filter(pk=quiz.pk).exists()
+    _lock(Quiz.objects.filter(pk=quiz.pk))
     current = Attempt.objects.filter(
         user=user, kind=Attempt.Kind.QUIZ, quiz=quiz, finished_at__isnull=True
     ).first()
@@ -119,8 +117,51 @@ def quiz_attempt_start(*, user: Any, quiz: Quiz, now: datetime | None = None) ->
     return attempt
 
 
-def _questions_with_lines(case: Case) -> list[Question]:
-    return list(case.questions.prefetch_related("choices", "accepted_answers"))
+def _lock(rows: Any) -> None:
+    """Serialise writers on these rows until the transaction ends.
+
+    SQLite has no row locks and needs none: its transactions begin IMMEDIATE (settings),
+    so a writer holds the database from its first statement. Skipping the statement there
+    keeps one query off every submit.
+    """
+    if connection.features.has_select_for_update:
+        list(rows.select_for_update(of=("self",)).values_list("pk", flat=True))
+
+
+@dataclass
+class Answered:
+    """The outcome of a submit: the case's questions with their responses, as now stored."""
+
+    attempt: Attempt
+    questions: list[Question]
+    stored: list[Response]
+
+
+@transaction.atomic
+def case_answer(
+    *, user: Any, case: Case, answers: Mapping[int, Answer], now: datetime | None = None
+) -> Answered:
+    """Answer a library case within the learner's latest attempt at it (started if none).
+
+    The case row is locked first, so that a double submit finds the first one's attempt
+    and responses and stores nothing more. `case` should come from
+    `reading.case_queryset`, whose `exam_running` column saves a query.
+    """
+    now = now or timezone.now()
+    _lock(Case.objects.filter(pk=case.pk))
+    running = getattr(case, "exam_running", None)
+    if running is None:
+        running = exam_in_progress_for(user=user, case=case, now=now)
+    if running:
+        raise AnswerRefused(
+            "This case is part of an exam you are taking; answer it there.", code="in_exam"
+        )
+    questions = reading.load_questions(
+        case, user=user, attempt=reading.latest_library_attempt(user, case)
+    )
+    current = next((q.attempt for q in questions if q.attempt is not None), None)
+    attempt = current or Attempt(user=user, kind=Attempt.Kind.CASE, case=case, started_at=now)
+    return _answer(attempt=attempt, case=case, questions=questions, answers=answers, now=now)
 
 
 @transaction.atomic
@@ -131,18 +172,19 @@ def attempt_answer(
     answers: Mapping[int, Answer],
     now: datetime | None = None,
     shown_at: datetime | None = None,
-) -> list[Response]:
-    """Score and store answers to questions of one case within an attempt.
+) -> Answered:
+    """Score and store answers to questions of one case within a quiz or review attempt.
 
-    A question already answered keeps its first response (a double submit stores one),
-    except in a running exam, where a later answer replaces the earlier one until the
-    deadline. Refuses (AnswerRefused) after the deadline or once the attempt is finished,
-    and in a progressive case any question before the one that is due.
+    Refuses (AnswerRefused) after the deadline, once the attempt is finished, and while
+    the case belongs to a running exam the attempt is not part of.
     """
     now = now or timezone.now()
     # The lock serialises concurrent submits to this attempt; the unique constraint on
-    # (attempt, question) is the backstop.
-    attempt = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
+    # (attempt, question) is the backstop. `of` keeps PostgreSQL from trying to lock the
+    # nullable side of the join to the quiz.
+    attempt = (
+        Attempt.objects.select_for_update(of=("self",)).select_related("quiz").get(pk=attempt.pk)
+    )
     is_exam = attempt.quiz is not None and attempt.quiz.is_exam
     if attempt.is_past_deadline(now):
         raise AnswerRefused(
@@ -153,96 +195,183 @@ def attempt_answer(
     if attempt.is_finished:
         raise AnswerRefused("This attempt is finished; answers can no longer change.", code="done")
     outside_exams = not is_exam and attempt.kind != Attempt.Kind.REVIEW
-    if outside_exams and exam_in_progress_for(user=attempt.user, case=case, now=now):
+    if outside_exams and exam_in_progress_for(user=attempt.user_id, case=case, now=now):
         raise AnswerRefused(
             "This case is part of an exam you are taking; answer it there.", code="in_exam"
         )
-
-    questions = {q.pk: q for q in _questions_with_lines(case)}
-    unknown = set(answers) - set(questions)
-    if unknown:
-        raise AnswerRefused("That question does not belong to this case.", code="unknown")
-    existing = {
-        r.question_id: r
-        for r in Response.objects.select_for_update().filter(
-            attempt=attempt, question_id__in=list(questions)
-        )
-    }
-    if case.progressive and not is_exam and attempt.kind != Attempt.Kind.REVIEW:
-        due = next((pk for pk in questions if pk not in existing), None)
-        for pk in answers:
-            if pk not in existing and pk != due:
-                raise AnswerRefused("Answer the questions of this case in order.", code="order")
-
-    earlier = set(
-        Response.objects.filter(user=attempt.user, question_id__in=list(answers))
-        .exclude(attempt=attempt)
-        .values_list("question_id", flat=True)
+    questions = reading.load_questions(case, user=attempt.user_id, attempt=attempt.pk)
+    return _answer(
+        attempt=attempt,
+        case=case,
+        questions=questions,
+        answers=answers,
+        now=now,
+        shown_at=shown_at,
     )
-    stored: list[Response] = []
-    for pk, answer in answers.items():
-        question = questions[pk]
-        response = existing.get(pk)
+
+
+def _check_answers(
+    *, attempt: Attempt, case: Case, questions: list[Question], answers: Mapping[int, Answer]
+) -> None:
+    is_exam = attempt.quiz is not None and attempt.quiz.is_exam
+    by_pk = {q.pk: q for q in questions}
+    if set(answers) - set(by_pk):
+        raise AnswerRefused("That question does not belong to this case.", code="unknown")
+    given = {pk for pk, a in answers.items() if not answer_is_blank(by_pk[pk], a)}
+    if not given:
+        message = (
+            "Give an answer before saving." if is_exam else "Give an answer before submitting."
+        )
+        raise AnswerRefused(message, code="blank")
+    if is_exam or attempt.kind == Attempt.Kind.REVIEW:
+        return
+    open_questions = [q for q in questions if q.response is None]
+    if case.progressive:
+        due = open_questions[0].pk if open_questions else None
+        if any(pk != due and by_pk[pk].response is None for pk in given):
+            raise AnswerRefused("Answer the questions of this case in order.", code="order")
+    elif open_questions and any(q.pk not in given for q in open_questions):
+        raise AnswerRefused("Answer every question of this case before submitting.", code="blank")
+
+
+def _answer(
+    *,
+    attempt: Attempt,
+    case: Case,
+    questions: list[Question],
+    answers: Mapping[int, Answer],
+    now: datetime,
+    shown_at: datetime | None = None,
+) -> Answered:
+    """Score, then write everything in a fixed number of statements.
+
+    A question already answered keeps its first response (a double submit stores one),
+    except in a running exam, where a later answer replaces the earlier one until the
+    deadline. Blank answers are not stored.
+    """
+    _check_answers(attempt=attempt, case=case, questions=questions, answers=answers)
+    is_exam = attempt.quiz is not None and attempt.quiz.is_exam
+    is_review = attempt.kind == Attempt.Kind.REVIEW
+    new: list[Response] = []
+    changed: list[Response] = []
+    picks: dict[int, list[Choice]] = {}
+    for question in questions:
+        answer = answers.get(question.pk)
+        if answer is None or answer_is_blank(question, answer):
+            continue
+        response = question.response
         if response is not None and not is_exam:
             continue  # already answered: the first answer stands
         outcome = score_answer(question, answer)
         if response is None:
-            response = Response(attempt=attempt, question=question, user=attempt.user, case=case)
-            response.is_first_attempt = attempt.kind != Attempt.Kind.REVIEW and pk not in earlier
+            response = Response(question=question, user_id=attempt.user_id, case=case)
+            response.is_first_attempt = not is_review and not question.seen_before
+            new.append(response)
+        else:
+            changed.append(response)
         response.answer_text = _answer_text(question, answer)
         response.score = outcome.score
         response.method = outcome.method
         response.judgement = outcome.judgement[:300]
         response.answered_at = now
         response.shown_at = shown_at
-        if shown_at is not None:
-            response.time_spent_ms = max(0, int((now - shown_at).total_seconds() * 1000))
-        response.full_clean(exclude=["choices"])
-        response.save()
-        response.choices.set([c for c in question.choices.all() if c.pk in answer.choice_ids])
-        stored.append(response)
+        response.time_spent_ms = (
+            max(0, int((now - shown_at).total_seconds() * 1000)) if shown_at else None
+        )
+        # Field checks only: the foreign keys were read in this transaction, and checking
+        # them again would cost a query per row.
+        response.clean_fields(exclude=["attempt", "question", "user", "case", "scored_by"])
+        chosen = [c for c in question.choices.all() if c.pk in answer.choice_ids]
+        picks[question.pk] = chosen
+        response._prefetched_objects_cache = {"choices": chosen}
+        question.response = response
 
-    if not is_exam:
-        for response in stored:
-            if attempt.kind != Attempt.Kind.REVIEW and response.score is not None:
-                _review_card_after_miss(response=response, now=now)
-    if attempt.kind == Attempt.Kind.CASE and len(existing) + len(stored) >= len(questions):
-        attempt.finished_at = attempt.finished_at or now
-        attempt.score = _attempt_mean(attempt)
+    complete = all(q.response is not None for q in questions)
+    if attempt.kind == Attempt.Kind.CASE:
+        # A library attempt ends with its last answer; its score is known here already.
+        if complete and attempt.finished_at is None:
+            attempt.finished_at = now
+        if complete:
+            attempt.score = scoring.mean_score([q.response.score for q in questions])
+    if attempt.pk is None:
+        attempt.clean_fields(exclude=["user", "quiz", "case"])
+        attempt.save()
+    elif attempt.kind == Attempt.Kind.CASE and new:
         attempt.save(update_fields=["finished_at", "score"])
-    elif attempt.kind == Attempt.Kind.QUIZ and not is_exam:
+
+    for response in new:
+        response.attempt = attempt
+    Response.objects.bulk_create(new)
+    if changed:
+        Response.objects.bulk_update(
+            changed,
+            [
+                "answer_text",
+                "score",
+                "method",
+                "judgement",
+                "answered_at",
+                "shown_at",
+                "time_spent_ms",
+            ],
+        )
+        Response.choices.through.objects.filter(response__in=changed).delete()
+    through = Response.choices.through
+    Response.choices.through.objects.bulk_create(
+        through(response_id=r.pk, choice_id=c.pk)
+        for r in new + changed
+        for c in picks[r.question_id]
+    )
+
+    if not is_exam and not is_review:
+        _review_cards_after_misses(
+            responses=[r for r in new if not getattr(r.question, "has_card", False)], now=now
+        )
+    if attempt.kind == Attempt.Kind.QUIZ and not is_exam:
         attempt.score = _attempt_mean(attempt)
         attempt.save(update_fields=["score"])
-    return stored
+    return Answered(attempt=attempt, questions=questions, stored=new + changed)
 
 
 def _attempt_mean(attempt: Attempt) -> float | None:
     return scoring.mean_score(list(attempt.responses.values_list("score", flat=True)))
 
 
+def _review_cards_after_misses(*, responses: Iterable[Response], now: datetime) -> None:
+    """Missed questions (score < 1) enter the review queue, scheduled by FSRS."""
+    cards = []
+    for response in responses:
+        if response.score is None or response.score >= 1:
+            continue
+        step = scheduling.review(None, score=response.score, at=now)
+        cards.append(
+            ReviewCard(
+                user_id=response.user_id,
+                question_id=response.question_id,
+                due=step.due,
+                state=step.state,
+                reviews=1,
+                lapses=1 if step.lapsed else 0,
+                last_reviewed_at=now,
+            )
+        )
+    # A card made meanwhile by another answer to the same question wins: one per question.
+    ReviewCard.objects.bulk_create(cards, ignore_conflicts=True)
+
+
 def _review_card_after_miss(*, response: Response, now: datetime) -> None:
-    """A missed question (score < 1) enters the review queue, scheduled by FSRS."""
-    if response.score is None or response.score >= 1:
+    if ReviewCard.objects.filter(user=response.user_id, question=response.question_id).exists():
         return
-    if ReviewCard.objects.filter(user=response.user, question=response.question).exists():
-        return
-    step = scheduling.review(None, score=response.score, at=now)
-    ReviewCard.objects.create(
-        user=response.user,
-        question=response.question,
-        due=step.due,
-        state=step.state,
-        reviews=1,
-        lapses=1 if step.lapsed else 0,
-        last_reviewed_at=now,
-    )
+    _review_cards_after_misses(responses=[response], now=now)
 
 
 @transaction.atomic
 def attempt_finish(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
     """Close a quiz attempt: unanswered questions score 0, the score is the mean."""
     now = now or timezone.now()
-    attempt = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
+    attempt = (
+        Attempt.objects.select_for_update(of=("self",)).select_related("quiz").get(pk=attempt.pk)
+    )
     if attempt.is_finished:
         return attempt
     if attempt.quiz is not None:
@@ -368,7 +497,7 @@ def review_answer(*, card: ReviewCard, answer: Answer, now: datetime | None = No
     attempt = review_attempt_for(user=card.user, question=card.question)
     [response] = attempt_answer(
         attempt=attempt, case=card.question.case, answers={card.question_id: answer}, now=now
-    )
+    ).stored
     if response.score is not None:
         review_card_update(card=card, score=response.score, now=now)
     return response
@@ -393,16 +522,17 @@ def comment_create(*, case: Case, author: Any, body: str) -> Comment:
     return comment
 
 
-def answers_from_post(questions: Iterable[Question], data: Any) -> dict[int, Answer]:
-    """Read `q<pk>` fields for these questions: choice ids (several for multiple) or text."""
+def answers_from_post(data: Any) -> dict[int, Answer]:
+    """Read every `q<pk>` field: digits as choice ids (several for multiple), the text as typed.
+
+    Which of the two counts depends on the question's kind, decided where the questions
+    are loaded (`answer_is_blank`, `score_answer`); unknown questions are refused there.
+    """
     answers: dict[int, Answer] = {}
-    for question in questions:
-        key = f"q{question.pk}"
-        if key not in data:
+    for key in data:
+        if not (key.startswith("q") and key[1:].isdigit()):
             continue
-        if question.is_choice:
-            ids = frozenset(int(v) for v in data.getlist(key) if str(v).isdigit())
-            answers[question.pk] = Answer(choice_ids=ids)
-        else:
-            answers[question.pk] = Answer(text=str(data.get(key, ""))[:2000])
+        values = [str(v) for v in data.getlist(key)]
+        ids = frozenset(int(v) for v in values if v.isdigit() and len(v) < 12)
+        answers[int(key[1:])] = Answer(choice_ids=ids, text=(values[-1] if values else "")[:2000])
     return answers

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +17,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from quiz import services
 from quiz.models import Assignment, Attempt, Quiz, QuizItem, Response, ReviewCard
-from quiz.reading import CaseWork, build_case_work, with_rating_summary
+from quiz.reading import (
+    CaseWork,
+    build_case_work,
+    case_queryset,
+    latest_library_attempt,
+    load_questions,
+    unknown_figures,
+    unknown_lab_values,
+)
 from teachingfile import roles
 from teachingfile.models import Case, Figure, Question
 from teachingfile.viewing import figure_views
@@ -32,38 +41,39 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _get_case_for_user(request: HttpRequest, public_id: str) -> Case:
-    """A case this user may open (residents: published only), with its rating summary."""
-    cases = with_rating_summary(Case.objects.visible_to(request.user))
-    return get_object_or_404(cases, public_id=public_id)
+    """A case this user may open (residents: published only) with all its page shows."""
+    return get_object_or_404(case_queryset(request.user), public_id=public_id)
 
 
-def library_case_work(request: HttpRequest, case: Case) -> CaseWork:
+def library_case_work(
+    request: HttpRequest, case: Case, questions: list[Question] | None = None
+) -> CaseWork:
     """The case as the library shows it to this user: their latest library attempt."""
-    attempt = (
-        Attempt.objects.filter(user=request.user, kind=Attempt.Kind.CASE, case=case)
-        .only("id", "user_id", "kind", "case_id", "finished_at", "deadline", "quiz_id")
-        .first()
-    )
     preview = roles.is_faculty(request.user) and request.GET.get("reveal") == "1"
+    if questions is None:
+        attempt = None if preview else latest_library_attempt(request.user, case)
+        questions = load_questions(case, user=request.user, attempt=attempt)
     blocked = ""
-    if not preview and services.exam_in_progress_for(user=request.user, case=case):
+    if not preview and getattr(case, "exam_running", False):
         blocked = "This case is part of an exam you are taking: answer it there."
-    return build_case_work(
+    work = build_case_work(
         case=case,
-        attempt=attempt,
+        questions=questions,
         action_url=reverse("quiz:case_answer", args=[case.public_id]),
         preview=preview,
         blocked_message=blocked,
     )
+    if work.revealed and not preview:
+        work.retry_url = reverse("quiz:case_retry", args=[case.public_id])
+    return work
 
 
 def case_page_context(request: HttpRequest, case: Case, work: CaseWork) -> dict[str, Any]:
-    figures = Figure.objects.filter(case=case, stage=Figure.Stage.QUESTION).select_related("series")
     return {
         "case": case,
         "work": work,
-        "figures": figure_views(figures, revealed=False),
-        "lab_values": [lab for lab in case.lab_values.all() if lab.shown_before_reveal],
+        "figures": unknown_figures(case),
+        "lab_values": unknown_lab_values(case),
         "is_preview": case.status != Case.Status.PUBLISHED,
         "may_preview_reveal": roles.is_faculty(request.user),
     }
@@ -73,46 +83,36 @@ def _render_work(request: HttpRequest, work: CaseWork, *, status: int = 200) -> 
     return render(request, REVEAL_TEMPLATE, {"work": work, "case": work.case}, status=status)
 
 
+# Refusals that mean "fix your input" are 400; the rest (order, exam, deadline) conflict.
+_BAD_INPUT = {"blank", "unknown"}
+
+
 @require_POST
 @login_required
 def case_answer(request: HttpRequest, public_id: str) -> HttpResponse:
     """Answer a library case: score, store, then the reveal (fragment or redirect)."""
     case = _get_case_for_user(request, public_id)
-    questions = list(case.questions.prefetch_related("choices"))
-    answers = services.answers_from_post(questions, request.POST)
-    error = _blank_answer_error(case, questions, answers)
-    status = 400
-    if not error:
-        try:
-            attempt = services.case_attempt_current(user=request.user, case=case)
-            services.attempt_answer(attempt=attempt, case=case, answers=answers)
-        except services.AnswerRefused as refused:
-            error, status = refused.message, 409
-    if error:
+    answers = services.answers_from_post(request.POST)
+    try:
+        answered = services.case_answer(user=request.user, case=case, answers=answers)
+    except services.AnswerRefused as refused:
         work = library_case_work(request, case)
-        work.keep_draft(answers, error)
+        work.keep_draft(answers, refused.message)
         if _is_htmx(request):
             # htmx swaps only 2xx responses: the form comes back with the message.
             return _render_work(request, work)
         context = case_page_context(request, case, work)
+        status = 400 if refused.code in _BAD_INPUT else 409
         return render(request, "teachingfile/case_detail.html", context, status=status)
     if _is_htmx(request):
-        return _render_work(request, library_case_work(request, case))
+        return _render_work(request, library_case_work(request, case, answered.questions))
     return redirect(f"{case.get_absolute_url()}#case-work")
-
-
-def _blank_answer_error(case: Case, questions: list[Question], answers: dict[int, Any]) -> str:
-    given = {pk: a for pk, a in answers.items() if not a.is_blank}
-    if not given:
-        return "Give an answer before submitting."
-    if not case.progressive and len(given) < len(answers):
-        return "Answer every question of this case before submitting."
-    return ""
 
 
 @require_POST
 @login_required
 def case_retry(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Start a fresh library attempt: the case comes back unanswered, the old rows stay."""
     case = _get_case_for_user(request, public_id)
     services.case_attempt_start(user=request.user, case=case)
     return redirect(case.get_absolute_url())
@@ -134,18 +134,25 @@ def comment_add(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 def _has_seen_reveal(request: HttpRequest, case: Case) -> bool:
-    """Comments are part of the reveal: faculty, or a learner who has earned it somewhere."""
+    """Comments are part of the reveal: faculty, or a learner who has earned it somewhere.
+
+    Earned means every question of the case answered in one attempt that is not a
+    running exam (a finished exam has a row for every question, answered or not).
+    """
     if roles.is_faculty(request.user):
         return True
-    if library_case_work(request, case).revealed:
-        return True
-    for attempt in Attempt.objects.filter(
-        user=request.user, kind=Attempt.Kind.QUIZ, quiz__items__case=case
-    ).select_related("quiz"):
-        work = _attempt_case_work(attempt, case, 0)
-        if work.revealed:
-            return True
-    return False
+    count = case.questions.count()
+    if not count:
+        return False
+    earned = (
+        Response.objects.filter(user=request.user, case=case)
+        .exclude(attempt__kind=Attempt.Kind.REVIEW)
+        .exclude(attempt__quiz__mode=Quiz.Mode.EXAM, attempt__finished_at__isnull=True)
+        .values("attempt")
+        .annotate(answered=Count("question", distinct=True))
+        .filter(answered__gte=count)
+    )
+    return earned.exists()
 
 
 @require_POST
@@ -251,21 +258,29 @@ def quiz_start(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("quiz:attempt_case", quiz.pk, attempt.pk, position)
 
 
-def _item_at(attempt: Attempt, position: int) -> tuple[list[QuizItem], Case]:
-    items = list(attempt.quiz.items.select_related(None).only("id", "case_id", "order"))
+def _item_at(request: HttpRequest, attempt: Attempt, position: int) -> tuple[list[QuizItem], Case]:
+    items = list(attempt.quiz.items.only("id", "quiz_id", "case_id", "order"))
     if not 1 <= position <= len(items):
         raise Http404("No such case in this quiz.")
-    case = get_object_or_404(
-        with_rating_summary(Case.objects.all()), pk=items[position - 1].case_id
-    )
+    # A quiz may hold a case retired since it was built: the attempt still shows it.
+    cases = case_queryset(request.user, cases=Case.objects.all(), library=False)
+    case = get_object_or_404(cases, pk=items[position - 1].case_id)
     return items, case
 
 
-def _attempt_case_work(attempt: Attempt, case: Case, position: int) -> CaseWork:
+def _attempt_case_work(
+    request: HttpRequest,
+    attempt: Attempt,
+    case: Case,
+    position: int,
+    questions: list[Question] | None = None,
+) -> CaseWork:
     exam = attempt.quiz is not None and attempt.quiz.is_exam
+    if questions is None:
+        questions = load_questions(case, user=request.user, attempt=attempt.pk)
     return build_case_work(
         case=case,
-        attempt=attempt,
+        questions=questions,
         action_url=reverse(
             "quiz:attempt_case_answer", args=[attempt.quiz_id, attempt.pk, position]
         ),
@@ -276,9 +291,13 @@ def _attempt_case_work(attempt: Attempt, case: Case, position: int) -> CaseWork:
 
 
 def _attempt_context(
-    request: HttpRequest, attempt: Attempt, items: list[QuizItem], case: Case, position: int
+    request: HttpRequest,
+    attempt: Attempt,
+    items: list[QuizItem],
+    case: Case,
+    position: int,
+    work: CaseWork,
 ) -> dict[str, Any]:
-    work = _attempt_case_work(attempt, case, position)
     context = case_page_context(request, case, work)
     answered = set(attempt.responses.values_list("case_id", flat=True).distinct())
     remaining = attempt.time_left()
@@ -311,8 +330,9 @@ def attempt_case(request: HttpRequest, pk: int, attempt_pk: int, position: int) 
         services.attempt_finish(attempt=attempt)
         messages.info(request, "Time is up: the exam has been handed in.")
         return redirect("quiz:attempt_results", pk, attempt.pk)
-    items, case = _item_at(attempt, position)
-    context = _attempt_context(request, attempt, items, case, position)
+    items, case = _item_at(request, attempt, position)
+    work = _attempt_case_work(request, attempt, case, position)
+    context = _attempt_context(request, attempt, items, case, position, work)
     return render(request, "quiz/attempt_case.html", context)
 
 
@@ -323,34 +343,27 @@ def attempt_case_answer(
 ) -> HttpResponse:
     """Answer one case in a quiz: practice gets the reveal, an exam saves without one."""
     attempt = _get_attempt_for_user(request, pk, attempt_pk)
-    items, case = _item_at(attempt, position)
+    items, case = _item_at(request, attempt, position)
     page = reverse("quiz:attempt_case", args=[pk, attempt.pk, position])
-    questions = list(case.questions.prefetch_related("choices"))
-    answers = services.answers_from_post(questions, request.POST)
+    answers = services.answers_from_post(request.POST)
     exam = attempt.quiz.is_exam
-    error = "" if exam and answers else _blank_answer_error(case, questions, answers)
-    if exam and not any(not a.is_blank for a in answers.values()):
-        error = "Give an answer before saving."
-    status = 400
-    if not error:
-        try:
-            services.attempt_answer(attempt=attempt, case=case, answers=answers)
-        except services.AnswerRefused as refused:
-            if refused.code == "deadline" and not _is_htmx(request):
-                return _deadline_refusal(request, attempt, refused.message)
-            error, status = refused.message, 409
-    if error:
-        context = _attempt_context(request, attempt, items, case, position)
-        context["work"].keep_draft(answers, error)
+    try:
+        answered = services.attempt_answer(attempt=attempt, case=case, answers=answers)
+    except services.AnswerRefused as refused:
+        if refused.code == "deadline" and not _is_htmx(request):
+            return _deadline_refusal(request, attempt, refused.message)
+        work = _attempt_case_work(request, attempt, case, position)
+        work.keep_draft(answers, refused.message)
+        context = _attempt_context(request, attempt, items, case, position, work)
         if _is_htmx(request):
             return render(request, REVEAL_TEMPLATE, context)
+        status = 400 if refused.code in _BAD_INPUT else 409
         return render(request, "quiz/attempt_case.html", context, status=status)
     if _is_htmx(request):
-        work = _attempt_case_work(attempt, case, position)
+        work = _attempt_case_work(request, answered.attempt, case, position, answered.questions)
         if exam:
             work.saved_message = f"Saved at {timezone.localtime():%H:%M:%S}."
-        context = _attempt_context(request, attempt, items, case, position)
-        context["work"] = work
+        context = _attempt_context(request, answered.attempt, items, case, position, work)
         return render(request, REVEAL_TEMPLATE, context)
     if exam:
         messages.success(request, "Answers saved.")
@@ -435,8 +448,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 def review_answer(request: HttpRequest, pk: int) -> HttpResponse:
     card = _get_card_for_user(request, pk)
     question = card.question
-    [answer] = services.answers_from_post([question], request.POST).values() or [None]
-    if answer is None or answer.is_blank:
+    answer = services.answers_from_post(request.POST).get(question.pk)
+    if answer is None or services.answer_is_blank(question, answer):
         messages.error(request, "Give an answer before submitting.")
         return redirect("quiz:review_queue")
     response = services.review_answer(card=card, answer=answer)

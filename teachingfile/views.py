@@ -76,12 +76,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     """The unknown case; the reveal only once this learner has earned it (see quiz.reading)."""
-    from quiz.reading import with_rating_summary
+    from quiz.reading import case_queryset
     from quiz.views import case_page_context, library_case_work
 
-    # Same rule as _get_case_for_user, with the rating summary the reveal shows.
-    cases = with_rating_summary(Case.objects.visible_to(request.user))
-    case = get_object_or_404(cases, public_id=public_id)
+    # Same rule as _get_case_for_user, with every row the page and the reveal may show.
+    case = get_object_or_404(case_queryset(request.user), public_id=public_id)
     work = library_case_work(request, case)
     context = case_page_context(request, case, work)
     return render(request, "teachingfile/case_detail.html", context)
