@@ -166,7 +166,7 @@
 
     var toolGroup = el("div", { class: "viewer__group", role: "group", "aria-label": "Drag tool" });
     this.panBtn = button("Pan", { aria: "Pan tool: drag moves the image", title: "Pan tool (P)", keys: "P", pressed: true, onClick: function () { self.setTool("pan"); } });
-    this.wlBtn = button("W/L", { aria: "Window/level tool: drag sideways for contrast, up and down for brightness", title: "Window/level drag (W)", keys: "W", pressed: false, onClick: function () { self.setTool(self.tool === "wl" ? "pan" : "wl"); } });
+    this.wlBtn = button("W/L", { aria: "W/L: window/level tool, drag sideways for contrast, up and down for brightness", title: "Window/level drag (W)", keys: "W", pressed: false, onClick: function () { self.setTool(self.tool === "wl" ? "pan" : "wl"); } });
     toolGroup.appendChild(this.panBtn);
     toolGroup.appendChild(this.wlBtn);
     toolbar.appendChild(toolGroup);
