@@ -79,6 +79,7 @@ def new_page(
     with a theme, the saved theme choice is in place before the first paint.
     """
     contexts: list[Any] = []
+    csp_reports: list[str] = []
 
     def open_page(
         user: Any = None,
@@ -109,6 +110,16 @@ def new_page(
             context.add_init_script(f"window.localStorage.setItem('tf-theme', '{theme}');")
         page = context.new_page()
         page.set_default_timeout(10_000)
+        # Chromium reports every CSP refusal on the console: collect them, so that each
+        # browser test also proves htmx, the viewer and the theme script run under the policy.
+        page.on(
+            "console",
+            lambda message: (
+                csp_reports.append(f"{page.url}: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         return page
 
     yield open_page
@@ -119,6 +130,7 @@ def new_page(
             for tab, shown in enumerate(context.pages):
                 screenshot(shown, f"failed-{request.node.name}-{number}-{tab}"[:120])
         context.close()
+    assert csp_reports == [], "the page broke its own Content-Security-Policy"
 
 
 @pytest.fixture
