@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import string
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -26,12 +28,14 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count, Max  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
+from django.utils.crypto import get_random_string  # noqa: E402
 
 from quiz.models import Attempt, Response  # noqa: E402
 from teachingfile.models import Case, Question  # noqa: E402
@@ -39,7 +43,9 @@ from teachingfile.models import Case, Question  # noqa: E402
 RESIDENT = "bench-resident-0001"
 DIRECTOR = "bench-director"
 LOAD_USERS = 50
-CASE_ROTATION = 200  # the case page rotates over this many cases, not one hot case
+# The case page rotates over this many cases, as an exam or a teaching session would.
+CASE_ROTATION = 50
+CPU_REQUESTS = 20
 SEARCH_TERMS = ["calcification", "tendon", "renal dialysis", "soft tissue mass", "shoulder"]
 
 
@@ -97,6 +103,35 @@ def _count(client: Client, method: str, path: str, **extra: Any) -> dict[str, An
     with CaptureQueriesContext(connection) as captured:
         response = call(path, **extra)
     return {"status": response.status_code, "queries": len(captured)}
+
+
+def _cpu_ms(client: Client, paths: list[str]) -> float:
+    """CPU milliseconds per request in this process, after one warm pass.
+
+    Unlike wrk's throughput this hardly moves when other programs load the machine, so it
+    is the figure to compare when the run shares its cores.
+    """
+    sequence = [paths[i % len(paths)] for i in range(CPU_REQUESTS)]
+    for path in sequence:
+        client.get(path)
+    started = time.process_time()
+    for path in sequence:
+        client.get(path)
+    return round((time.process_time() - started) * 1000 / len(sequence), 2)
+
+
+def _submit_cpu_ms(client: Client, cases: list[Case]) -> float:
+    """CPU milliseconds per first answer (with the reveal), over cases nobody has answered."""
+    bodies = []
+    for case in cases:
+        questions = list(case.questions.prefetch_related("choices"))
+        bodies.append(
+            (reverse("quiz:case_answer", args=[case.public_id]), _answer_body(case, questions))
+        )
+    started = time.process_time()
+    for path, body in bodies:
+        client.post(path, data=body, HTTP_HX_REQUEST="true")
+    return round((time.process_time() - started) * 1000 / max(len(bodies), 1), 2)
 
 
 def targets(out: str) -> None:
@@ -168,15 +203,36 @@ def targets(out: str) -> None:
             questions = list(case.questions.prefetch_related("choices"))
             body = _answer_body(case, questions)
             spec.update(_count(client, "POST", spec["url"], data=body, HTTP_HX_REQUEST="true"))
+            spec["cpu_ms"] = _submit_cpu_ms(client, fresh[-1 - CPU_REQUESTS : -1])
         else:
             spec.update(_count(client, "GET", spec["url"]))
+            if spec["status"] == 200:
+                spec["cpu_ms"] = _cpu_ms(client, spec.get("rotate") or [spec["url"]])
 
-    pairs = _submit_pairs(load_users, fresh[:-1]) if paths["submit"]["url"] else []
+    # The last cases are kept for the in-process submit measurements above.
+    pairs = _submit_pairs(load_users, fresh[: -1 - CPU_REQUESTS]) if paths["submit"]["url"] else []
+    # The load test's residents get their sessions here rather than through the login
+    # form: fifty password hashes would take a minute of the run. The resident and the
+    # director the pages are measured with still log in through the form (bench/run.py).
+    sessions = []
+    for user in load_users:
+        client = Client()
+        client.force_login(user)
+        token = get_random_string(32, string.ascii_letters + string.digits)
+        sessions.append(
+            {
+                "cookie": f"{settings.SESSION_COOKIE_NAME}="
+                f"{client.cookies[settings.SESSION_COOKIE_NAME].value}; "
+                f"{settings.CSRF_COOKIE_NAME}={token}",
+                "csrf": token,
+            }
+        )
     Path(out).write_text(
         json.dumps(
             {
                 "paths": paths,
                 "load_users": [user.username for user in load_users],
+                "sessions": sessions,
                 "pairs": pairs,
                 "database": connection.vendor,
             }
