@@ -323,3 +323,50 @@ def test_the_checker_catches_each_vector_when_it_is_not_escaped(html: str) -> No
     """The control: the page checks above would fail if a payload reached the markup."""
     assert hostile_markup(f"<p>{html}</p>") != []
     assert hostile_markup(f"<p>{html.replace('<', '&lt;')}</p>") == []
+
+
+IMPORTED = f"""# MK-imported-title {PAYLOAD}
+
+## History
+MK-imported-history {PAYLOAD}
+
+## Findings
+MK-imported-findings {PAYLOAD}
+
+## Diagnosis
+MK-imported-diagnosis <img src=x onerror=alert(1)>
+
+## Discussion
+MK-imported-discussion {PAYLOAD}
+
+## References
+1. MK-imported-reference {PAYLOAD}
+"""
+
+
+def test_an_imported_write_up_with_hostile_text_and_name_is_inert_everywhere(
+    client: Client, editor: AbstractUser
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    editor.is_superuser = True
+    editor.save(update_fields=["is_superuser"])
+    client.force_login(editor)
+    upload = SimpleUploadedFile(
+        '"><img src=x onerror=alert(1)>.md', IMPORTED.encode(), content_type="text/markdown"
+    )
+    report = client.post("/admin/teachingfile/case/import/", {"files": [upload]})
+    # The per-file report names the file and what went where: all of it as text.
+    report_html = _check(report)
+    assert "onerror=alert(1)&gt;.md" in report_html or "onerror=alert(1)&gt;" in report_html
+    case = Case.objects.get()
+    _check(client.get("/admin/teachingfile/case/"))
+    assert "MK-imported-findings" in _check(
+        client.get(f"/admin/teachingfile/case/{case.pk}/change/")
+    )
+    _check(
+        client.get(case.get_absolute_url(), {"reveal": "1"}),
+        "MK-imported-history",
+        "MK-imported-findings",
+        "MK-imported-discussion",
+    )
