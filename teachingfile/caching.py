@@ -15,8 +15,9 @@ Stages follow the reveal rule: UNKNOWN holds only what may be shown before answe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.cache import cache
 from django.utils.safestring import SafeString, mark_safe
@@ -25,6 +26,8 @@ from teachingfile.text import render_markdown
 
 if TYPE_CHECKING:
     from teachingfile.models import Case
+
+T = TypeVar("T")
 
 UNKNOWN = "unknown"
 REVEAL = "reveal"
@@ -78,6 +81,25 @@ def case_sections(case: Case, stage: str) -> dict[str, SafeString]:
         cached = {name: str(markdown_html(getattr(case, name))) for name in STAGE_FIELDS[stage]}
         cache.set(key, cached, SECTIONS_TIMEOUT)
     return {name: mark_safe(html) for name, html in cached.items()}
+
+
+def for_case_version(
+    case_id: int, version: int, stage: str, part: str, build: Callable[[], T]
+) -> T:
+    """Any picklable value derived from one case version and stage, built at most once.
+
+    For the parts of a case page that cost more to assemble than to fetch (the questions
+    with their choices, the figure list, labs): `build` runs on a miss only. Only values
+    that depend on the case alone belong here, never a learner's answers.
+    """
+    if stage not in STAGE_FIELDS:
+        raise ValueError(f"unknown stage {stage!r}; use {UNKNOWN!r} or {REVEAL!r}")
+    key = f"case-part:r{RENDER_VERSION}:{case_id}:v{version}:{stage}:{part}"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, SECTIONS_TIMEOUT)
+    return value
 
 
 def clear_local() -> None:

@@ -104,3 +104,24 @@ def test_an_edit_changes_what_the_case_page_serves(resident: AbstractUser) -> No
 def test_it_refuses_an_unknown_stage() -> None:
     with pytest.raises(ValueError, match="unknown stage"):
         caching.case_sections(Case(pk=1), "after-lunch")
+
+
+def test_a_case_part_is_built_once_per_version() -> None:
+    built: list[int] = []
+
+    def build() -> list[str]:
+        built.append(1)
+        return ["Q1", "Q2"]
+
+    first = caching.for_case_version(7, 3, caching.UNKNOWN, "questions", build)
+    again = caching.for_case_version(7, 3, caching.UNKNOWN, "questions", build)
+    edited = caching.for_case_version(7, 4, caching.UNKNOWN, "questions", build)
+
+    assert first == again == edited == ["Q1", "Q2"]
+    assert len(built) == 2  # once for version 3, once for version 4
+
+
+def test_a_case_part_keeps_stages_apart() -> None:
+    caching.for_case_version(7, 1, caching.REVEAL, "figures", lambda: ["annotated"])
+    before = caching.for_case_version(7, 1, caching.UNKNOWN, "figures", lambda: ["plain"])
+    assert before == ["plain"]
