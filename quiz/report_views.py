@@ -26,6 +26,7 @@ from teachingfile.models import Category, Modality, Question, Region
 
 CASES_PER_PAGE = 25
 RESPONSES_PER_PAGE = 50
+GRADING_PER_PAGE = 30
 
 
 def _require_director(request: HttpRequest) -> None:
@@ -322,7 +323,7 @@ def _grading_queue() -> Any:
 def grading_queue(request: HttpRequest) -> HttpResponse:
     if not roles.is_faculty(request.user):
         raise Http404
-    page = Paginator(_grading_queue(), 30).get_page(request.GET.get("page"))
+    page = Paginator(_grading_queue(), GRADING_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "quiz/reports/grading_queue.html", {"page": page})
 
 
@@ -335,29 +336,45 @@ def grade_response(request: HttpRequest, pk: int) -> HttpResponse:
     from quiz import services as quiz_services
 
     response = get_object_or_404(_grading_queue(), pk=pk)
+    typed_score = request.POST.get("score", "").strip()[:20]
+    note = request.POST.get("note", "")[:200]
     error = ""
     try:
-        score = float(request.POST.get("score", ""))
+        score = float(typed_score)
     except ValueError:
         error = "Give a score between 0 and 1."
     else:
         try:
             quiz_services.response_override(
-                response=response,
-                score=score,
-                by=request.user,
-                note=request.POST.get("note", ""),
+                response=response, score=score, by=request.user, note=note
             )
         except (ValidationError, PermissionDenied) as exc:
             error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+    status = 422 if error else 200
     if request.htmx:  # type: ignore[attr-defined]
         response.refresh_from_db()
-        context = {"r": response, "error": error, "value": request.POST.get("score", "")}
+        _keep_typed(response, error, typed_score, note)
         return render(
-            request, "quiz/reports/includes/grading_row.html", context, status=422 if error else 200
+            request, "quiz/reports/includes/grading_row.html", {"r": response}, status=status
         )
-    if error:
-        messages.error(request, error)
-    else:
+    if not error:
         messages.success(request, "Score recorded.")
-    return redirect(reverse("reports:grading_queue") + f"?page={request.GET.get('page', 1)}")
+        return redirect(reverse("reports:grading_queue") + f"?page={_page_number(request)}")
+    # Show the same page again with the message on the row and what was typed kept.
+    page = Paginator(_grading_queue(), GRADING_PER_PAGE).get_page(_page_number(request))
+    for row in page.object_list:
+        if row.pk == response.pk:
+            _keep_typed(row, error, typed_score, note)
+    return render(request, "quiz/reports/grading_queue.html", {"page": page}, status=status)
+
+
+def _page_number(request: HttpRequest) -> int:
+    page = request.GET.get("page", "")
+    return int(page) if page.isdigit() else 1
+
+
+def _keep_typed(response: Response, error: str, score: str, note: str) -> None:
+    if error:
+        response.grade_error = error  # type: ignore[attr-defined]
+        response.grade_score = score  # type: ignore[attr-defined]
+        response.grade_note = note  # type: ignore[attr-defined]

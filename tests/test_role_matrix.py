@@ -75,7 +75,7 @@ MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "reports:item_analysis": ("GET", (LOGIN, 404, 404, 200, 200, 200, 200)),
     "reports:item_csv": ("GET", (LOGIN, 404, 404, 200, 200, 200, 200)),
     "reports:grading_queue": ("GET", (LOGIN, 404, 404, 200, 200, 404, 404)),
-    "reports:grade_response": ("POST", (LOGIN, 404, 404, 302, 302, 404, 404)),
+    "reports:grade_response": ("POST", (LOGIN, 404, 404, 422, 422, 404, 404)),
     # Cohort management: the home cohort is dana's; dmitri directs the other program.
     "reports:cohort_list": ("GET", (LOGIN, 404, 404, 404, 404, 200, 200)),
     "reports:cohort_detail": ("GET", (LOGIN, 404, 404, 404, 404, 200, 404)),
