@@ -652,7 +652,11 @@ def bar_chart(
     percent: bool | None = None,
 ) -> dict[str, Any]:
     """Geometry for a server-rendered SVG bar chart (templates cannot do arithmetic)."""
-    bar_height, gap, label_width = 22, 6, 150
+    bar_height, gap = 22, 6
+    # Room for the longest label at about 7 px a character (the chart font is 12 px), so
+    # "Metabolic, endocrine, toxic" is not clipped; capped so the bars keep most of the width.
+    longest = max((len(str(bar.get("label", ""))) for bar in bars), default=0)
+    label_width = max(90, min(220, 7 * longest + 16))
     plot = width - label_width - 60
     percent = max_value == 1.0 if percent is None else percent
     drawn = []

@@ -198,3 +198,21 @@ def test_the_item_analysis_query_count_does_not_grow_with_data(client, faculty) 
         _answers(UserFactory(), 3)
     assert _count_queries(client, url) == before
     assert before <= 10
+
+
+def test_chart_labels_get_room_for_the_longest_topic_name() -> None:
+    from quiz.reports import bar_chart
+
+    short = bar_chart([{"label": "CT", "average": 0.5}], "average", 1.0)
+    long = bar_chart([{"label": "Metabolic, endocrine, toxic", "average": 0.5}], "average", 1.0)
+    assert short["label_width"] == 90
+    assert long["label_width"] >= 7 * len("Metabolic, endocrine, toxic")
+    assert long["plot"] == long["width"] - long["label_width"] - 60
+
+
+def test_the_item_analysis_shows_question_prompts_as_text_not_markdown(client, faculty) -> None:  # type: ignore[no-untyped-def]
+    QuestionFactory(case=CaseFactory(), prompt="What do you see on **both** scans?")
+    client.force_login(faculty)
+    body = client.get(reverse("reports:item_analysis")).content.decode()
+    assert "What do you see on both scans?" in body
+    assert "**both**" not in body
