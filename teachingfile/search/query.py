@@ -9,11 +9,12 @@ hit on an unanswered case can only ever quote pre-reveal text.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -23,6 +24,8 @@ from teachingfile.models import Case, Category, Modality, Rating, Region
 from teachingfile.search.models import SearchEntry
 
 MAX_TERMS = 12
+# Matches ranked per query at most; beyond this a query is too broad to rank usefully.
+RANK_CANDIDATES = 500
 SNIPPET_CHARS = 220
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MARKUP = re.compile(r"[*#`]+|(?<!\w)_+|_+(?!\w)")
@@ -82,6 +85,8 @@ class SearchResults:
     limit: int
     offset: int
     hits: list[SearchHit] = field(default_factory=list)
+    # True when the query matched more than RANK_CANDIDATES cases: total is a floor.
+    more: bool = False
 
     @property
     def has_next(self) -> bool:
@@ -154,14 +159,17 @@ def _filter_sql(
     return " AND ".join(clauses) or "1 = 1", params
 
 
-def _match_sql(terms: list[str]) -> tuple[str, str, str, list[Any]]:
-    """FROM clause, WHERE clause and rank expression for this engine, with params."""
+def _match_sql(terms: list[str]) -> tuple[str, str, str, str, list[Any]]:
+    """Leading CTEs, FROM clause, WHERE clause and rank expression for this engine."""
     entries = SearchEntry._meta.db_table
     if connection.vendor == "sqlite":
         # Terms are \w+ only, so quoting them cannot change the FTS5 query syntax.
         match = " ".join(f'"{term}"*' for term in terms)
         return (
-            f"search_fts JOIN {entries} e ON e.id = search_fts.rowid",
+            "",
+            # CROSS JOIN fixes the join order in SQLite: the full-text match drives, never
+            # a filter on cases (probing FTS5 once per case is a thousand times slower).
+            f"search_fts CROSS JOIN {entries} e ON e.id = search_fts.rowid",
             "search_fts MATCH %s",
             # bm25 is lower-is-better; titles count five times the body.
             "-bm25(search_fts, 5.0, 1.0)",
@@ -170,10 +178,14 @@ def _match_sql(terms: list[str]) -> tuple[str, str, str, list[Any]]:
     if connection.vendor == "postgresql":
         tsquery = " & ".join(f"{term}:*" for term in terms)
         return (
-            f"{entries} e CROSS JOIN to_tsquery('english', %s) q",
-            "e.document @@ q",
-            "ts_rank_cd(e.document, q)",
-            [tsquery],
+            # The GIN matches first, materialised: left to itself the planner may start
+            # from a filter on cases, or read every document in id order for the LIMIT.
+            f"hits AS MATERIALIZED (SELECT id, case_id, scope FROM {entries} "  # noqa: S608
+            "WHERE document @@ to_tsquery('english', %s)), ",
+            f"hits e JOIN {entries} d ON d.id = e.id CROSS JOIN to_tsquery('english', %s) q",
+            "TRUE",
+            "ts_rank_cd(d.document, q)",
+            [tsquery, tsquery],
         )
     raise NotImplementedError(
         f"Full-text search needs SQLite or PostgreSQL, not {connection.vendor}"
@@ -196,29 +208,38 @@ def search_cases(
     if not terms:
         return SearchResults(query=query, terms=[], total=0, limit=limit, offset=offset)
 
-    from_sql, match_sql, rank_sql, match_params = _match_sql(terms)
+    ctes, from_sql, match_sql, rank_sql, match_params = _match_sql(terms)
     scope_sql, scope_params = _scope_sql(user)
     filter_sql, filter_params = _filter_sql(user, filters)
-    # Rank every match once (materialised: FTS5 allows bm25 only in a plain scan), then
-    # count them and read the text of just the page shown. Only our table names and
-    # fixed fragments are formatted in; every value is a parameter.
+    case_join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
+    # Rank the matches once (materialised: FTS5 allows bm25 only in a plain scan), then
+    # count them and read the text of just the page shown. Ranking costs per match, so a
+    # broad query ranks its first RANK_CANDIDATES matches only and says there are more.
+    # Only our table names and fixed fragments are formatted in; values are parameters.
     sql = (
-        f"WITH matches AS MATERIALIZED (SELECT e.id AS entry_id, c.public_id, {rank_sql} AS rank "  # noqa: S608
-        f"FROM {from_sql} JOIN {Case._meta.db_table} c ON c.id = e.case_id "
-        f"WHERE {match_sql} AND {scope_sql} AND {filter_sql}) "
+        f"WITH {ctes}matches AS MATERIALIZED "  # noqa: S608
+        f"(SELECT e.id AS entry_id, c.public_id, {rank_sql} AS rank "
+        f"FROM {from_sql} {case_join} {Case._meta.db_table} c ON c.id = e.case_id "
+        f"WHERE {match_sql} AND {scope_sql} AND {filter_sql} LIMIT {RANK_CANDIDATES + 1}) "
         "SELECT e.case_id, e.scope, e.body, m.rank, (SELECT COUNT(*) FROM matches) "
         f"FROM matches m JOIN {SearchEntry._meta.db_table} e ON e.id = m.entry_id "
         "ORDER BY m.rank DESC, m.public_id LIMIT %s OFFSET %s"
     )
     params = [*match_params, *scope_params, *filter_params, limit, offset]
-    with connection.cursor() as cursor:
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic() if postgres else nullcontext(), connection.cursor() as cursor:
+        if postgres:
+            # The planner prices reading documents from TOAST far too low and prefers a
+            # sequential scan over the GIN index for common words; forbid it here only.
+            cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    total = rows[0][4] if rows else 0
+    found = rows[0][4] if rows else 0
     return SearchResults(
         query=query,
         terms=terms,
-        total=total,
+        total=min(found, RANK_CANDIDATES),
+        more=found > RANK_CANDIDATES,
         limit=limit,
         offset=offset,
         hits=_hits(rows, terms),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from teachingfile.models import Case
 from teachingfile.search.documents import PREFETCH, build_documents
@@ -54,4 +54,9 @@ def _index_ids(ids: list[int], batch_size: int = 500) -> int:
 def reindex_all() -> int:
     """Rebuild the whole index from the cases; returns the number of cases indexed."""
     SearchEntry.objects.all().delete()
-    return _index_ids(list(Case.objects.order_by("pk").values_list("pk", flat=True)))
+    count = _index_ids(list(Case.objects.order_by("pk").values_list("pk", flat=True)))
+    if connection.vendor == "postgresql":
+        # Fresh statistics, or the planner guesses the matches and picks slow plans.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SearchEntry._meta.db_table}")
+    return count

@@ -99,7 +99,7 @@ def test_it_makes_the_same_number_of_queries_for_3_and_60_matches(
         _case(presentation="Neck swelling.")
     many = _queries_for(client, "/search/?q=neck")
     assert few == many
-    assert many <= 7
+    assert many <= 9  # PostgreSQL adds a savepoint and a SET LOCAL
 
 
 def test_the_case_list_offers_a_search_box(client: Client, resident: AbstractUser) -> None:
