@@ -1,4 +1,4 @@
-"""Shared set-up for the browser tests: one Debian Chromium per session, driven by Playwright.
+"""Shared set-up for the browser tests: Debian Chromium driven by Playwright.
 
 The browser is the system's (`apt-get install chromium`, see `make browser-deps`); nothing is
 downloaded. Without it, or without the playwright package, every browser test is skipped
@@ -18,8 +18,10 @@ from django.conf import settings
 from django.test import Client
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
-# next to one unless told that the test process knows what it is doing.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# next to one unless told that the test process knows what it is doing. The flag is set
+# only while a browser runs (see `browser`): set for the whole session, it would leak into
+# subprocesses such as `check --deploy`, which rightly fails on it (async.E001).
+_ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -52,15 +54,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 _FAILED = pytest.StashKey[bool]()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module (a second start costs about a second).
+
+    Module scope, not session: the event loop must be gone before the next module, whose
+    tests use the ORM in this thread without the async-unsafe permission.
+    """
     if CHROMIUM is None:
         pytest.skip("Debian chromium is not installed (make browser-deps installs it)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    previous = os.environ.get(_ASYNC_UNSAFE)
+    os.environ[_ASYNC_UNSAFE] = "true"
+    try:
+        with sync_api.sync_playwright() as playwright:
+            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield launched
+            launched.close()
+    finally:
+        if previous is None:
+            os.environ.pop(_ASYNC_UNSAFE, None)
+        else:
+            os.environ[_ASYNC_UNSAFE] = previous
 
 
 def session_cookie(user: Any) -> str:

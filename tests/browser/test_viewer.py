@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from teachingfile.models import Case, Figure, Series
 from teachingfile.services import figure_set_image
 from tests.factories import CaseFactory
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [
