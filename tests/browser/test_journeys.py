@@ -6,13 +6,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AbstractUser
+from django.utils import timezone
 
-from quiz.models import Cohort, Response
+from quiz.models import Cohort, Response, ReviewCard
 from teachingfile.models import Case
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.scenes import answerable_case, assigned_quiz, tiny_png
@@ -150,3 +152,49 @@ def test_the_answer_flow_works_without_javascript(
     screenshot(page, "reveal-without-javascript")
     scores = sorted(Response.objects.filter(user=resident).values_list("score", flat=True))
     assert scores == [1.0, 1.0]
+
+
+def test_a_resident_takes_the_assigned_quiz_and_meets_the_miss_again_in_review(
+    new_page: Callable[..., Any], live_server: Any, resident: AbstractUser, cohort: Cohort
+) -> None:
+    scene = assigned_quiz(cohort, size=2)
+    page = new_page()
+    log_in(page, live_server.url, "rosa", "pass-word-123")
+    page.goto(f"{live_server.url}/quizzes/")
+    page.get_by_role("link", name=scene.quiz.title).first.click()
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url("**/cases/1/")
+    assert "Net-like calcification" not in page.content()
+
+    # Case 1 missed on purpose, case 2 right.
+    page.get_by_label("Normal soft tissues").check()
+    page.get_by_label("Your answer to question 2").fill("gout")
+    page.get_by_role("button", name="Submit answer").click()
+    page.get_by_text("Net-like calcification of small vessels.").first.wait_for()
+    screenshot(page, "resident-reveal-after-a-miss")
+    page.get_by_role("link", name="Next case").click()
+    page.wait_for_url("**/cases/2/")
+    page.get_by_label("Vascular calcification").check()
+    page.get_by_label("Your answer to question 2").fill("calciphylaxis")
+    page.get_by_role("button", name="Submit answer").click()
+    page.get_by_text("Net-like calcification of small vessels.").first.wait_for()
+    page.get_by_role("button", name="Finish quiz").click()
+    page.wait_for_load_state()
+    screenshot(page, "resident-quiz-results")
+
+    # A day later, as far as the schedule is concerned: the misses are due.
+    missed = ReviewCard.objects.filter(user=resident)
+    assert missed.count() == 2
+    missed.update(due=timezone.now() - timedelta(minutes=1))
+    page.goto(f"{live_server.url}/review/")
+    assert page.locator("[data-due-count]").inner_text() == "2"
+    screenshot(page, "resident-review-queue")
+    form = page.locator("form[data-answer-form]")
+    if form.locator("input[type=text]").count():
+        form.locator("input[type=text]").fill("calciphylaxis")
+    else:
+        form.get_by_label("Vascular calcification").check()
+    form.get_by_role("button", name="Submit answer").click()
+    page.wait_for_url("**/review/responses/*/")
+    screenshot(page, "resident-review-feedback")
+    assert Response.objects.filter(user=resident, attempt__kind="review").count() == 1
