@@ -475,11 +475,14 @@ pairs AS MATERIALIZED (
     SELECT u.level, u.item, u.x, t.total - u.s AS y
     FROM units u JOIN totals t ON t.attempt_id = u.attempt_id
 ),
-xrank AS (
+-- Materialized so that PostgreSQL joins the two rankings on (level, item, k): inlined, it
+-- merge-joined them on (level, item) alone, since the window output comes sorted that way,
+-- and filtered k afterwards, pairing every row of an item with every other (~1M rows a page).
+xrank AS MATERIALIZED (
     SELECT level, item, x, ROW_NUMBER() OVER (PARTITION BY level, item ORDER BY x) AS k
     FROM pairs
 ),
-yrank AS (
+yrank AS MATERIALIZED (
     SELECT level, item, y, ROW_NUMBER() OVER (PARTITION BY level, item ORDER BY y) AS k
     FROM pairs
 ),
