@@ -92,3 +92,14 @@ def test_companions_are_linked_both_ways() -> None:
     first, second = CaseFactory(), CaseFactory()
     first.companions.add(second)
     assert list(second.companions.all()) == [first]
+
+
+def test_the_reveal_template_tag_lists_similar_cases(source: Case) -> None:
+    from django.template import Context, Template
+
+    other = CaseFactory(diagnosis="Metastatic calcification", unknown_title="Man with leg ulcers")
+    html = Template(
+        "{% load similar %}{% similar_to case as similar %}{{ similar|length }}"
+        "{% for c in similar %} {{ c.public_id }}{% endfor %}"
+    ).render(Context({"case": source}))
+    assert html == f"1 {other.public_id}"
