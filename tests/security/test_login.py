@@ -195,3 +195,12 @@ def test_changing_the_password_needs_the_old_one_and_keeps_the_session(
     assert bad.status_code == 200
     resident.refresh_from_db()
     assert resident.check_password(RIGHT)
+
+
+def test_the_session_cookie_is_out_of_reach_of_scripts_and_other_sites(
+    client: Client, resident: AbstractUser
+) -> None:
+    response = _login(client, RIGHT)
+    cookie = response.cookies["sessionid"]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"

@@ -90,3 +90,48 @@ def test_a_local_run_does_not_force_https() -> None:
     local = _production(DEBUG="1")
     assert local["SESSION_COOKIE_SECURE"] is False
     assert local["SECURE_SSL_REDIRECT"] is False
+
+
+_REQUESTS = """
+import json
+import django
+django.setup()
+from django.test import Client
+client = Client()
+plain = client.get("/healthz")
+secure = client.get("/healthz", secure=True)
+print(json.dumps({
+    "plain_status": plain.status_code,
+    "plain_location": plain.headers.get("Location", ""),
+    "hsts": secure.headers.get("Strict-Transport-Security", ""),
+    "frame": secure.headers.get("X-Frame-Options", ""),
+    "csp": secure.headers.get("Content-Security-Policy", ""),
+    "secure_status": secure.status_code,
+}))
+"""
+
+
+def test_a_production_server_redirects_to_https_and_sends_hsts(tmp_path: object) -> None:
+    """The settings above, seen on real responses from a production-configured process."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "prod-test-" + "k" * 60,
+            "ALLOWED_HOSTS": "testserver",
+            "DJANGO_SETTINGS_MODULE": "teachingfile.settings",
+            "VAR_DIR": str(tmp_path),
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", _REQUESTS], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["plain_status"] == 301
+    assert seen["plain_location"] == "https://testserver/healthz"
+    assert seen["secure_status"] == 200
+    assert "max-age=31536000" in seen["hsts"]
+    assert "includeSubDomains" in seen["hsts"]
+    assert seen["frame"] == "DENY"
+    assert "frame-ancestors 'none'" in seen["csp"]
