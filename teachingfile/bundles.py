@@ -264,13 +264,15 @@ def import_bundle(source: IO[bytes] | bytes, *, renumber: bool = False) -> Bundl
             id_map[entry["public_id"]] = case.public_id
             report.created.append((entry["public_id"], case.public_id))
         _link_companions(entries, id_map, report)
+        # Inside the guard: if indexing fails, the transaction drops the rows and the
+        # files restored above must go with them.
+        from teachingfile.search.services import index_cases
+
+        index_cases(Case.objects.filter(public_id__in=id_map.values()))
     except Exception:
         for name in written:
             default_storage.delete(name)
         raise
-    from teachingfile.search.services import index_cases
-
-    index_cases(Case.objects.filter(public_id__in=id_map.values()))
     return report
 
 

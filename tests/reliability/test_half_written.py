@@ -154,3 +154,31 @@ def test_an_import_that_fails_at_its_last_step_writes_no_rows(
     with pytest.raises(Boom):
         import_case_file(data=IMPORT_TEXT.encode(), filename="calf.md")
     assert _counts() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("failing_step", ["_link_companions", "index_cases"])
+def test_a_bundle_import_that_fails_late_keeps_no_rows_and_no_files(
+    monkeypatch: pytest.MonkeyPatch, failing_step: str
+) -> None:
+    """Files are restored first; a failure after them (companions, the index) removes them."""
+    from teachingfile import bundles
+    from teachingfile.search import services as search_services
+
+    case = CaseFactory()
+    services.figures_from_upload(
+        case=case, data=_png(), filename="scan.png", label="Fig. 1", alt_text="Radiograph"
+    )
+    data = bundles.export_bundle_bytes([case])
+    files_before = sorted(_stored_files())
+    before = _counts()
+
+    def explode(*args: Any, **kwargs: Any) -> None:
+        raise Boom(f"{failing_step} failed")
+
+    target = bundles if failing_step == "_link_companions" else search_services
+    monkeypatch.setattr(target, failing_step, explode)
+    with pytest.raises(Boom):
+        bundles.import_bundle(data, renumber=True)
+    assert _counts() == before
+    assert sorted(_stored_files()) == files_before
