@@ -233,12 +233,19 @@ def test_reports_show_learner_answers_inert(
 ) -> None:
     resident.first_name = "MK-first-name" + SHORT
     resident.save(update_fields=["first_name"])
+    cohort = resident.memberships.get().cohort
+    cohort.name = hostile("MK-cohort")[:200]
+    cohort.save(update_fields=["name"])
+    cohort.program.name = hostile("MK-program")[:200]
+    cohort.program.save(update_fields=["name"])
     client.force_login(resident)
     _answer(client, hostile_case)
     client.force_login(director)
     _check(client.get("/reports/"), "MK-first-name")
     _check(client.get(f"/reports/residents/{resident.pk}/"), "MK-first-name")
     _check(client.get("/reports/items/"))
+    _check(client.get("/reports/cohorts/"), "MK-cohort", "MK-program")
+    _check(client.get(f"/reports/cohorts/{cohort.pk}/"), "MK-cohort", "MK-first-name")
     client.force_login(faculty)
     _check(client.get(hostile_case.case.get_absolute_url() + "review/"), "MK-known-title")
 
