@@ -12,7 +12,8 @@ count its SQL queries with one test-client request (bench/probe.py). Last, the l
 stored exactly once. Prints a table and writes var/bench/latest.json.
 
 Environment: SCALE (full|small|tiny), BENCH_DB (sqlite|postgres|both), BENCH_SECONDS per
-path, BENCH_LOAD_SECONDS, BENCH_CONNECTIONS, BENCH_PORT (8014), BENCH_PG_URL.
+path, BENCH_LOAD_SECONDS, BENCH_CONNECTIONS, BENCH_PORT (8014), BENCH_PG_URL, and
+BENCH_SOURCE=head to measure the last commit (exported) instead of the working tree.
 """
 
 from __future__ import annotations
@@ -39,6 +40,34 @@ BENCH_DIR = ROOT / "var" / "bench"
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
 LUA = ROOT / "bench" / "wrk" / "drive.lua"
+
+
+class Source:
+    """The code under test: this checkout, or a clean export of its last commit (main())."""
+
+    path: Path = ROOT
+
+
+def export_head() -> Path:
+    """`git archive HEAD` into var/bench/src: the committed code, not half-saved edits.
+
+    A shared working tree changes under a long run; a template saved half-way through
+    turns into a burst of 500s that says nothing about speed.
+    """
+    dest = BENCH_DIR / "src"
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", "HEAD"], cwd=ROOT, capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    log(f"measuring commit {commit} (exported to {dest.relative_to(ROOT)})")
+    return dest
+
+
 PASSWORD = "bench-pass-2026"  # noqa: S105 - matches bench/seed.py's throwaway accounts
 
 # What the issue asks of each path: a share of the baseline's throughput, or a latency.
@@ -151,7 +180,9 @@ def fresh_database(engine: str, var_dir: Path) -> str:
 
 def run_step(label: str, args: list[str], env: dict[str, str], timings: dict[str, float]) -> str:
     started = time.perf_counter()
-    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        args, env=env, cwd=Source.path, capture_output=True, text=True, check=False
+    )
     timings[label] = round(time.perf_counter() - started, 1)
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
@@ -163,7 +194,7 @@ def run_step(label: str, args: list[str], env: dict[str, str], timings: dict[str
 def has_command(name: str) -> bool:
     return any(
         path.exists()
-        for path in ROOT.glob(f"**/management/commands/{name}.py")
+        for path in Source.path.glob(f"**/management/commands/{name}.py")
         if ".venv" not in path.parts
     )
 
@@ -272,7 +303,7 @@ def count_responses(env: dict[str, str]) -> dict[str, int]:
     out = subprocess.run(
         [PYTHON, "bench/probe.py", "responses"],
         env=env,
-        cwd=ROOT,
+        cwd=Source.path,
         capture_output=True,
         text=True,
         check=True,
@@ -309,7 +340,7 @@ def submit_run(
         subprocess.run(
             [PYTHON, "bench/probe.py", "duplicates", str(before["max_id"])],
             env=env,
-            cwd=ROOT,
+            cwd=Source.path,
             capture_output=True,
             text=True,
             check=True,
@@ -366,7 +397,7 @@ def run_database(
     server = subprocess.Popen(
         [GUNICORN, "-c", "gunicorn.conf.py"],
         env=env,
-        cwd=ROOT,
+        cwd=Source.path,
         stdout=log_file,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -526,7 +557,7 @@ def _db_version(env: dict[str, str]) -> str:
         "if connection.vendor == 'sqlite' else connection.pg_version)"
     )
     done = subprocess.run(
-        [PYTHON, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+        [PYTHON, "-c", code], env=env, cwd=Source.path, capture_output=True, text=True, check=False
     )
     return done.stdout.strip()
 
@@ -583,6 +614,11 @@ def main() -> int:
     port = env_int("BENCH_PORT", 8014)
     wrk_bin = ensure_wrk()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    source = os.environ.get("BENCH_SOURCE", "tree")
+    if source not in {"tree", "head"}:
+        raise SystemExit(f"BENCH_SOURCE must be tree or head, not {source!r}")
+    if source == "head":
+        Source.path = export_head()
     started = time.perf_counter()
     runs = [run_database(e, scale, wrk_bin, port, seconds, load_seconds) for e in engines[choice]]
     report = {
@@ -590,6 +626,10 @@ def main() -> int:
         "scale": scale,
         "machine": machine(),
         "server": {"gunicorn_workers": int(os.environ.get("BENCH_WORKERS", "2")), "threads": 1},
+        "source": source,
+        "commit": subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip(),
         "wrk": {
             "seconds_per_path": seconds,
             "connections": env_int("BENCH_CONNECTIONS", 4),
