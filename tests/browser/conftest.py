@@ -54,6 +54,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 _FAILED = pytest.StashKey[bool]()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_failure_artifacts() -> None:
+    """Screenshots of failures and axe findings describe this run only, not an earlier one."""
+    for stale in (*ARTIFACTS.glob("failed-*.png"), *ARTIFACTS.glob("axe-*.png")):
+        stale.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One Chromium per test module (a second start costs about a second).
