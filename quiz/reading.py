@@ -160,6 +160,9 @@ def case_queryset(
                 series_name=F("series__name"),
             ),
         ),
+        keyword_rows=json_rows(
+            Case.keywords.through.objects.all(), link="case", value=F("keyword_id")
+        ),
         lab_rows=json_rows(LabValue.objects.all(), link="case"),
         differential_rows=json_rows(DifferentialDiagnosis.objects.all(), link="case"),
         reference_rows=json_rows(Reference.objects.all(), link="case"),
@@ -260,6 +263,8 @@ def case_content(case: Case) -> CaseContent:
         },
     )
     case._content = content  # type: ignore[attr-defined]
+    # teachingfile.similar ranks similar cases by these without asking for them again.
+    case.keyword_ids = sorted(_decoded(case.keyword_rows) or [])  # type: ignore[attr-defined]
     return content
 
 

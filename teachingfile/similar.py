@@ -53,7 +53,10 @@ def similar_cases(case: Case, limit: int = 5) -> list[Case]:
     Each result carries `similarity` (the score) and the listing fields only, so the
     reveal can list them by unknown title without loading their reveals.
     """
-    keyword_ids = list(case.keywords.values_list("pk", flat=True))
+    # A case loaded with its keyword ids (quiz.reading.case_queryset) saves the first query.
+    keyword_ids = getattr(case, "keyword_ids", None)
+    if keyword_ids is None:
+        keyword_ids = list(case.keywords.values_list("pk", flat=True))
     score = Value(0, output_field=IntegerField())
     matches = Q(pk__in=[])
     if keyword_ids:

@@ -227,7 +227,7 @@ PAGES: dict[str, Page] = {
     "teachingfile:healthz": Page(1, ("anonymous",)),
     "teachingfile:case_list": Page(8, ("resident", "faculty")),
     # The resident has answered this case (the reveal); the other resident has not.
-    "teachingfile:case_detail": Page(5, ("resident", "other_resident", "faculty"), _case),
+    "teachingfile:case_detail": Page(6, ("resident", "other_resident", "faculty"), _case),
     "quiz:quiz_list": Page(9, ("resident", "faculty")),
     "quiz:quiz_detail": Page(9, ("resident", "faculty"), _quiz),
     "quiz:attempt_results": Page(9, ("resident",), _attempt),
