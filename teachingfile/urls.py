@@ -18,7 +18,6 @@ urlpatterns = [
     path("", include("quiz.urls")),
     path("reports/", include("quiz.report_urls")),
     path("", include("teachingfile.review_urls")),
-    path("", include("teachingfile.review_urls")),
     path("search/", include("teachingfile.search.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
