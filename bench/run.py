@@ -48,7 +48,7 @@ class Source:
     path: Path = ROOT
 
 
-def export_head() -> Path:
+def export_head(commit: str) -> Path:
     """`git archive HEAD` into var/bench/src: the committed code, not half-saved edits.
 
     A shared working tree changes under a long run; a template saved half-way through
@@ -58,13 +58,10 @@ def export_head() -> Path:
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     archive = subprocess.run(
-        ["git", "archive", "--format=tar", "HEAD"], cwd=ROOT, capture_output=True, check=True
+        ["git", "archive", "--format=tar", commit], cwd=ROOT, capture_output=True, check=True
     )
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    log(f"measuring commit {commit} (exported to {dest.relative_to(ROOT)})")
+    log(f"measuring commit {commit[:7]} (exported to {dest.relative_to(ROOT)})")
     return dest
 
 
@@ -614,11 +611,15 @@ def main() -> int:
     port = env_int("BENCH_PORT", 8014)
     wrk_bin = ensure_wrk()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    # Read before the run: in a shared repository HEAD may move while it goes on.
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
     source = os.environ.get("BENCH_SOURCE", "tree")
     if source not in {"tree", "head"}:
         raise SystemExit(f"BENCH_SOURCE must be tree or head, not {source!r}")
     if source == "head":
-        Source.path = export_head()
+        Source.path = export_head(commit)
     started = time.perf_counter()
     runs = [run_database(e, scale, wrk_bin, port, seconds, load_seconds) for e in engines[choice]]
     report = {
@@ -627,9 +628,8 @@ def main() -> int:
         "machine": machine(),
         "server": {"gunicorn_workers": int(os.environ.get("BENCH_WORKERS", "2")), "threads": 1},
         "source": source,
-        "commit": subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-        ).stdout.strip(),
+        # With BENCH_SOURCE=tree this is the commit the working tree was based on.
+        "commit": commit,
         "wrk": {
             "seconds_per_path": seconds,
             "connections": env_int("BENCH_CONNECTIONS", 4),
@@ -646,6 +646,9 @@ def main() -> int:
     with tempfile.NamedTemporaryFile("w", dir=BENCH_DIR, delete=False, suffix=".json") as tmp:
         json.dump(report, tmp, indent=2)
     Path(tmp.name).replace(out)
+    # A copy per run, so a quick small run does not erase the last full-scale figures.
+    stamp = report["date"].replace(":", "").replace("+0000", "Z")
+    shutil.copyfile(out, BENCH_DIR / f"run-{scale}-{report['database']}-{stamp}.json")
     info = report["machine"]
     print()
     size = f"{info['cores']} cores, {info['memory_gb']} GB, {info['cpu']}"
