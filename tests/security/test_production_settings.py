@@ -113,7 +113,13 @@ print(json.dumps({
 
 def test_a_production_server_redirects_to_https_and_sends_hsts(tmp_path: object) -> None:
     """The settings above, seen on real responses from a production-configured process."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    # Its own SQLite file under VAR_DIR: the suite's DATABASE_URL (the PostgreSQL run)
+    # names a database this process has no reason to reach.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"}
+    }
     env.update(
         {
             "DEBUG": "0",
