@@ -8,6 +8,7 @@ processes and threads, talk to it over HTTP, and can kill and restart it.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import secrets
@@ -38,6 +39,12 @@ class Reply:
     status: int
     body: str
     location: str
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to stop the server if pytest itself is killed before its clean-up runs."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class LiveProcess:
@@ -98,6 +105,7 @@ class LiveProcess:
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent,  # only sets a process flag before exec
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
