@@ -53,3 +53,10 @@ def test_home_query_count_does_not_grow_with_the_library(
     with CaptureQueriesContext(connection) as large:
         client.get("/")
     assert len(small.captured_queries) == len(large.captured_queries)
+
+
+@pytest.mark.django_db
+def test_resident_home_links_to_the_review_queue(client: Client, resident: AbstractUser) -> None:
+    client.force_login(resident)
+    body = client.get("/").content.decode()
+    assert 'href="/review/"' in body
