@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import io
 import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from PIL import Image, ImageDraw
 
 from teachingfile.models import Case, Figure, Series
 from teachingfile.services import figure_set_image
+from tests.browser.conftest import screenshot
 from tests.factories import CaseFactory
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -22,16 +21,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed"),
-]
-
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
 ]
 
 
@@ -95,8 +84,7 @@ def test_zoom_and_stack_scrolling_change_what_is_displayed(page: Any, live_serve
     page.wait_for_function("el => el.dataset.frame === '1'", arg=stack.element_handle())
     assert stack.locator("img").get_attribute("src") != first_src
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "viewer-zoomed.png"), full_page=True)
+    screenshot(page, "viewer-zoomed")
 
 
 def test_the_annotated_toggle_is_absent_before_the_reveal(page: Any, live_server: Any) -> None:
