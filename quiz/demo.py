@@ -48,6 +48,16 @@ def _account(username: str, first: str, last: str, groups: list[str], staff: boo
     return user
 
 
+def _quiz_of(cases: list[Case], *, title: str, **fields: object) -> tuple[Quiz, bool]:
+    """The quiz with this title, created with the cases in order if it is missing."""
+    quiz, made = Quiz.objects.get_or_create(title=title, defaults=fields)
+    if made:
+        QuizItem.objects.bulk_create(
+            QuizItem(quiz=quiz, case=case, order=i) for i, case in enumerate(cases)
+        )
+    return quiz, made
+
+
 def seed_demo() -> list[str]:
     """Set up the demo; running it again changes nothing. Returns what it created."""
     roles.ensure_groups()
@@ -66,33 +76,25 @@ def seed_demo() -> list[str]:
         cohort=cohort, resident=users["resident"], defaults={"training_year": 2}
     )
     seed_cases = list(Case.objects.filter(public_id__in=[f"tf-000{i}" for i in range(1, 6)]))
-    practice, made = Quiz.objects.get_or_create(
+    practice, made = _quiz_of(
+        seed_cases,
         title="Soft-tissue calcification: five unknowns",
-        defaults={
-            "description": "Five published cases of calcium where it should not be.",
-            "mode": Quiz.Mode.PRACTICE,
-            "created_by": users["faculty"],
-        },
+        description="Five published cases of calcium where it should not be.",
+        mode=Quiz.Mode.PRACTICE,
+        created_by=users["faculty"],
     )
     if made:
-        QuizItem.objects.bulk_create(
-            QuizItem(quiz=practice, case=case, order=i) for i, case in enumerate(seed_cases)
-        )
         done.append("practice quiz")
-    exam, made = Quiz.objects.get_or_create(
+    _, made = _quiz_of(
+        seed_cases,
         title="Calcification exam (20 minutes)",
-        defaults={
-            "description": "The same five cases under exam conditions; answers come at the end.",
-            "mode": Quiz.Mode.EXAM,
-            "time_limit": timedelta(minutes=20),
-            "is_open": True,
-            "created_by": users["faculty"],
-        },
+        description="The same five cases under exam conditions; answers come at the end.",
+        mode=Quiz.Mode.EXAM,
+        time_limit=timedelta(minutes=20),
+        is_open=True,
+        created_by=users["faculty"],
     )
     if made:
-        QuizItem.objects.bulk_create(
-            QuizItem(quiz=exam, case=case, order=i) for i, case in enumerate(seed_cases)
-        )
         done.append("exam quiz")
     _, made = Assignment.objects.get_or_create(
         quiz=practice,
