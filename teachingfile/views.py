@@ -26,11 +26,6 @@ _MEDIA_TYPES = {
 }
 
 
-def _get_case_for_user(request: HttpRequest, public_id: str) -> Case:
-    """The case if this user may open it: residents only reach published cases (else 404)."""
-    return get_object_or_404(Case.objects.visible_to(request.user), public_id=public_id)
-
-
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
@@ -79,7 +74,8 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     from quiz.reading import case_queryset
     from quiz.views import case_page_context, library_case_work
 
-    # Same rule as _get_case_for_user, with every row the page and the reveal may show.
+    # Only cases this user may open (residents: published ones, else 404), with every row
+    # the page and the reveal may show.
     case = get_object_or_404(case_queryset(request.user), public_id=public_id)
     work = library_case_work(request, case)
     context = case_page_context(request, case, work)
