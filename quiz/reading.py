@@ -1,47 +1,32 @@
 """What the case page shows one learner in one attempt, loaded in a fixed number of queries.
 
-This is the single place that decides what is earned: the form, per-question feedback,
-and the full reveal. Templates only render what these objects hold, so nothing of the
-reveal can reach a page (or a URL in it) before the learner is entitled to it.
+Two kinds of rows make a case page:
 
-Loading: a case page costs two queries whatever the library holds. The case row carries
-its figures, lab values, differential, references, companions, comments and ratings as
-extra columns (correlated subqueries that aggregate rows into one JSON array each), and
-the question rows carry their choices, accepted answers and this attempt's responses the
-same way. The JSON rows become ordinary model instances again (`Model.from_db`, with the
-prefetch caches filled), so templates and scoring use them as if they had been
-prefetched. Loading reveal rows is not showing them: what may reach a template is decided
-in `build_case_work` alone.
+* **The case's own content** (figures, lab values, differential, references, questions
+  with their choices and accepted answers, keyword ids) is the same for every learner.
+  `case_content` loads it with plain `select_related`/`prefetch_related` queries and keeps
+  it in the shared cache under the case's version (`teachingfile.caching.for_case`), so a
+  warm page reads it with one cache lookup. Every edit bumps the version.
+* **The learner's rows** (this attempt's responses and picked choices; on submit, whether
+  a question was seen before or already has a review card) are read on every request and
+  never cached.
+
+Loading reveal rows is not showing them: what may reach a template is decided in
+`build_case_work` alone, by the rules of `quiz.rules`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, models
-from django.db.models import (
-    Aggregate,
-    Avg,
-    Count,
-    Exists,
-    Expression,
-    F,
-    JSONField,
-    OuterRef,
-    QuerySet,
-    Subquery,
-)
-from django.db.models.functions import JSONObject
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, QuerySet
 
-from quiz.models import Attempt, Quiz, Response, ReviewCard
-from teachingfile import roles
+from quiz import rules
+from quiz.models import Attempt, Response, ReviewCard
+from teachingfile import caching, roles
 from teachingfile.models import (
     AcceptedAnswer,
     Case,
@@ -53,286 +38,188 @@ from teachingfile.models import (
     Question,
     Rating,
     Reference,
-    Series,
 )
+from teachingfile.roles import AnyUser
 from teachingfile.viewing import FigureView, figure_views
-
-M = TypeVar("M", bound=models.Model)
-
-
-# ---------------------------------------------------------------- JSON rows
-
-
-class JSONRows(Aggregate):
-    """Aggregate rows into one JSON array (SQLite json_group_array, PostgreSQL jsonb_agg)."""
-
-    function = "JSON_GROUP_ARRAY"
-    name = "JSONRows"
-    output_field = JSONField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return super().as_sql(compiler, connection, function="JSONB_AGG", **extra)
-
-
-def _columns(model: type[models.Model], *skip: str) -> dict[str, Any]:
-    return {f.attname: F(f.attname) for f in model._meta.concrete_fields if f.name not in skip}
-
-
-def json_rows(
-    queryset: QuerySet[Any], *, link: str, value: Expression | None = None, **extra: Any
-) -> Subquery:
-    """A column holding the rows of `queryset` that point at the outer row, as JSON."""
-    row = value if value is not None else JSONObject(**_columns(queryset.model), **extra)
-    rows = (
-        queryset.filter(**{link: OuterRef("pk")})
-        .order_by()
-        .values(link)
-        .annotate(rows=JSONRows(row))
-        .values("rows")
-    )
-    return Subquery(rows, output_field=JSONField())
-
-
-def _decoded(value: Any) -> Any:
-    # SQLite hands a JSON column back as text; a JSON value nested in JSON arrives as text too.
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _to_python(model_field: models.Field[Any, Any], value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(model_field, models.DateTimeField):
-        moment = parse_datetime(value) if isinstance(value, str) else value
-        if moment is not None and timezone.is_naive(moment):
-            moment = timezone.make_aware(moment, UTC)  # SQLite stores UTC without an offset
-        return moment
-    if isinstance(model_field, models.BooleanField):
-        return bool(value)  # SQLite's JSON has 0 and 1
-    if isinstance(model_field, models.JSONField):
-        return _decoded(value)
-    return value
-
-
-def hydrate(model: type[M], row: Mapping[str, Any]) -> M:
-    """A model instance from one JSON row, as if the ORM had loaded it."""
-    names, values = [], []
-    for model_field in model._meta.concrete_fields:
-        if model_field.attname in row:
-            names.append(model_field.attname)
-            values.append(_to_python(model_field, row[model_field.attname]))
-    return model.from_db(DEFAULT_DB_ALIAS, names, values)
-
-
-def _rows(value: Any) -> list[dict[str, Any]]:
-    return [r for r in (_decoded(value) or []) if r]
-
 
 # ---------------------------------------------------------------- the case row
 
 
 def case_queryset(
-    user: Any,
+    user: AnyUser,
     *,
     cases: QuerySet[Case] | None = None,
     library: bool = True,
     now: datetime | None = None,
 ) -> QuerySet[Case]:
-    """Cases this user may open, each with everything its page and reveal show, in one row.
+    """Cases this user may open (residents: published ones).
 
-    `cases` defaults to the cases visible to the user. Comments hidden by faculty stay out
-    for everyone but faculty; companions the user may not open stay out. `library`: also
-    whether an exam this user is taking holds the case (the `exam_running` column).
+    `cases` defaults to the cases visible to the user. `library`: also whether an exam
+    this user is sitting holds the case (the `exam_running` column, see `quiz.rules`).
     """
-    faculty = roles.is_faculty(user)
-    ratings = Rating.objects.filter(case=OuterRef("pk")).order_by().values("case")
-    comments = Comment.objects.all() if faculty else Comment.objects.filter(hidden=False)
     if cases is None:
         cases = Case.objects.visible_to(user)
-    cases = cases.annotate(
-        rating_difficulty=Subquery(ratings.annotate(v=Avg("difficulty")).values("v")[:1]),
-        rating_quality=Subquery(ratings.annotate(v=Avg("quality")).values("v")[:1]),
-        rating_count=Subquery(ratings.annotate(v=Count("id")).values("v")[:1]),
-        figure_rows=json_rows(
-            Figure.objects.all(),
-            link="case",
-            value=JSONObject(
-                **_columns(Figure, "source_file", "dicom_info", "source_format"),
-                series_name=F("series__name"),
-            ),
-        ),
-        keyword_rows=json_rows(
-            Case.keywords.through.objects.all(), link="case", value=F("keyword_id")
-        ),
-        lab_rows=json_rows(LabValue.objects.all(), link="case"),
-        differential_rows=json_rows(DifferentialDiagnosis.objects.all(), link="case"),
-        reference_rows=json_rows(Reference.objects.all(), link="case"),
-        companion_rows=json_rows(
-            Case.objects.visible_to(user),
-            link="companions",
-            value=JSONObject(
-                id=F("id"), public_id=F("public_id"), unknown_title=F("unknown_title")
-            ),
-        ),
-        comment_rows=json_rows(
-            comments,
-            link="case",
-            author_username=F("author__username"),
-            author_first_name=F("author__first_name"),
-            author_last_name=F("author__last_name"),
-            hidden_by_username=F("hidden_by__username"),
-            hidden_by_first_name=F("hidden_by__first_name"),
-            hidden_by_last_name=F("hidden_by__last_name"),
-        ),
-    )
     if library:
-        running = Attempt.objects.filter(
-            user=user,
-            kind=Attempt.Kind.QUIZ,
-            quiz__mode=Quiz.Mode.EXAM,
-            quiz__items__case=OuterRef("pk"),
-            finished_at__isnull=True,
-            deadline__gt=now or timezone.now(),
-        )
-        cases = cases.annotate(exam_running=Exists(running))
+        cases = cases.annotate(exam_running=rules.exam_running_for(user, OuterRef("pk"), now=now))
     return cases
+
+
+# ---------------------------------------------------------------- the case's own content
 
 
 @dataclass
 class CaseContent:
-    """A case's own rows, read back from the columns `case_queryset` added."""
+    """A case's rows that are the same for every learner (cached per case version)."""
 
     figures: list[Figure]
     lab_values: list[LabValue]
     differentials: list[DifferentialDiagnosis]
     references: list[Reference]
+    questions: list[Question]
+    keyword_ids: list[int]
+
+    @property
+    def question_ids(self) -> list[int]:
+        return [q.pk for q in self.questions]
+
+
+def _load_content(case: Case) -> CaseContent:
+    figures = Figure.objects.filter(case=case).select_related("series").defer("dicom_info")
+    questions = Question.objects.filter(case=case).prefetch_related(
+        Prefetch("choices", Choice.objects.order_by("order", "pk")),
+        Prefetch("accepted_answers", AcceptedAnswer.objects.order_by("-score", "pk")),
+    )
+    return CaseContent(
+        figures=list(figures.order_by("order", "position", "pk")),
+        lab_values=list(LabValue.objects.filter(case=case).order_by("order", "pk")),
+        differentials=list(DifferentialDiagnosis.objects.filter(case=case).order_by("order", "pk")),
+        references=list(Reference.objects.filter(case=case).order_by("order", "pk")),
+        questions=list(questions.order_by("order", "pk")),
+        keyword_ids=sorted(case.keywords.values_list("pk", flat=True)),
+    )
+
+
+def case_content(case: Case) -> CaseContent:
+    """The case's content: from the shared cache, or loaded and cached (kept on `case`)."""
+    cached: CaseContent | None = getattr(case, "_content", None)
+    if cached is None:
+        cached = caching.for_case(case, caching.REVEAL, "content", lambda: _load_content(case))
+        # A memo on this row for the rest of the request (the page asks several times).
+        setattr(case, "_content", cached)  # noqa: B010
+        # teachingfile.similar ranks similar cases by these without asking for them again.
+        setattr(case, "keyword_ids", cached.keyword_ids)  # noqa: B010
+    return cached
+
+
+# ---------------------------------------------------------------- the learner's rows
+
+
+def latest_library_attempt(user: AnyUser, case: Case) -> Attempt | None:
+    """The user's latest library attempt at this case (a fresh "Try again" included)."""
+    return (
+        Attempt.objects.filter(user=user, kind=Attempt.Kind.CASE, case=case)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
+@dataclass
+class LearnerQuestion:
+    """One question of the case as one learner meets it in one attempt."""
+
+    question: Question
+    response: Response | None = None
+    picked: frozenset[int] = frozenset()
+    # Filled on submit only (`with_history=True`): answered in any attempt before, and
+    # already in the learner's review queue.
+    seen_before: bool = False
+    has_card: bool = False
+
+    @property
+    def pk(self) -> int:
+        return self.question.pk
+
+
+def load_questions(
+    case: Case,
+    *,
+    user: AnyUser,
+    attempt: Attempt | None,
+    with_history: bool = False,
+) -> list[LearnerQuestion]:
+    """The case's questions with `attempt`'s responses (none: a fresh page or a preview).
+
+    Two queries when the attempt has responses (responses, picked choices), none when it
+    has none; `with_history` adds one (answered before, review cards) for a submit.
+    """
+    questions = case_content(case).questions
+    lines = [LearnerQuestion(question) for question in questions]
+    by_pk = {line.pk: line for line in lines}
+    if attempt is not None and attempt.pk is not None:
+        responses = list(
+            Response.objects.filter(attempt=attempt, question_id__in=by_pk).order_by("pk")
+        )
+        picks: dict[int, set[int]] = {}
+        if responses:
+            through = Response.choices.through.objects.filter(
+                response_id__in=[r.pk for r in responses]
+            ).values_list("response_id", "choice_id")
+            for response_id, choice_id in through:
+                picks.setdefault(response_id, set()).add(choice_id)
+        for response in responses:
+            line = by_pk[response.question_id]
+            if line.response is not None:
+                continue  # the first response to a question stands (double submits)
+            response.attempt = attempt
+            line.response = response
+            line.picked = frozenset(picks.get(response.pk, ()))
+    if with_history and lines and user.is_authenticated:
+        history = Question.objects.filter(pk__in=by_pk).annotate(
+            seen=Exists(Response.objects.filter(user=user, question=OuterRef("pk"))),
+            carded=Exists(ReviewCard.objects.filter(user=user, question=OuterRef("pk"))),
+        )
+        for pk, seen, carded in history.values_list("pk", "seen", "carded"):
+            by_pk[pk].seen_before = seen
+            by_pk[pk].has_card = carded
+    return lines
+
+
+def picked_choices(line: LearnerQuestion) -> list[Choice]:
+    return [c for c in line.question.choices.all() if c.pk in line.picked]
+
+
+# ---------------------------------------------------------------- what only the reveal shows
+
+
+@dataclass
+class RevealExtras:
+    """Reveal rows that change without a case edit, or differ by who is asking."""
+
     companions: list[Case]
     comments: list[Comment]
     rating: dict[str, Any]
 
 
-def _user_from(row: Mapping[str, Any], prefix: str, pk: Any) -> Any:
-    User = get_user_model()
-    return User.from_db(
-        DEFAULT_DB_ALIAS,
-        ["id", "username", "first_name", "last_name"],
-        [pk, row[f"{prefix}_username"], row[f"{prefix}_first_name"], row[f"{prefix}_last_name"]],
+def reveal_extras(case: Case, user: AnyUser) -> RevealExtras:
+    """Companions this user may open, comments (hidden ones for faculty only), ratings."""
+    comments = Comment.objects.filter(case=case).select_related("author", "hidden_by")
+    if not roles.is_faculty(user):
+        comments = comments.filter(hidden=False)
+    companions = (
+        case.companions.all()
+        .filter(pk__in=Case.objects.visible_to(user).values("pk"))
+        .exclude(pk=case.pk)
+        .only("id", "public_id", "unknown_title")
+        .order_by("public_id")
     )
-
-
-def case_content(case: Case) -> CaseContent:
-    """The rows of a case loaded by `case_queryset` (cached on the instance)."""
-    cached = getattr(case, "_content", None)
-    if cached is not None:
-        return cached
-    figures = []
-    for row in _rows(case.figure_rows):  # type: ignore[attr-defined]
-        figure = hydrate(Figure, row)
-        if figure.series_id:
-            figure.series = Series.from_db(
-                DEFAULT_DB_ALIAS, ["id", "name"], [figure.series_id, row["series_name"]]
-            )
-        figures.append(figure)
-    comments = []
-    for row in _rows(case.comment_rows):  # type: ignore[attr-defined]
-        comment = hydrate(Comment, row)
-        comment.author = _user_from(row, "author", comment.author_id)
-        comment.hidden_by = (
-            _user_from(row, "hidden_by", comment.hidden_by_id) if comment.hidden_by_id else None
-        )
-        comments.append(comment)
-    companions = [
-        hydrate(Case, row)
-        for row in _rows(case.companion_rows)  # type: ignore[attr-defined]
-        if row["id"] != case.pk
-    ]
-
-    def ordered(model: type[M], rows: Any) -> list[M]:
-        return sorted((hydrate(model, r) for r in _rows(rows)), key=lambda o: (o.order, o.pk))
-
-    content = CaseContent(
-        figures=sorted(figures, key=lambda f: (f.order, f.position, f.pk)),
-        lab_values=ordered(LabValue, case.lab_rows),  # type: ignore[attr-defined]
-        differentials=ordered(DifferentialDiagnosis, case.differential_rows),  # type: ignore[attr-defined]
-        references=ordered(Reference, case.reference_rows),  # type: ignore[attr-defined]
-        companions=sorted(companions, key=lambda c: c.public_id),
-        comments=sorted(comments, key=lambda c: (c.created_at, c.pk)),
-        rating={
-            "difficulty": case.rating_difficulty,  # type: ignore[attr-defined]
-            "quality": case.rating_quality,  # type: ignore[attr-defined]
-            "n": case.rating_count or 0,  # type: ignore[attr-defined]
-        },
+    rating = Rating.objects.filter(case=case).aggregate(
+        difficulty=Avg("difficulty"), quality=Avg("quality"), n=Count("id")
     )
-    case._content = content  # type: ignore[attr-defined]
-    # teachingfile.similar ranks similar cases by these without asking for them again.
-    case.keyword_ids = sorted(_decoded(case.keyword_rows) or [])  # type: ignore[attr-defined]
-    return content
-
-
-# ---------------------------------------------------------------- the question rows
-
-
-def latest_library_attempt(user: Any, case: Case) -> Subquery:
-    """The id of the user's latest library attempt at this case, as an SQL expression."""
-    latest = Attempt.objects.filter(user=user, kind=Attempt.Kind.CASE, case=case).order_by(
-        "-started_at", "-id"
+    return RevealExtras(
+        companions=list(companions),
+        comments=list(comments.order_by("created_at", "pk")),
+        rating=rating,
     )
-    return Subquery(latest.values("id")[:1])
-
-
-def load_questions(case: Case, *, user: Any, attempt: int | Subquery | None) -> list[Question]:
-    """The case's questions with choices, accepted answers and `attempt`'s responses, in one query.
-
-    Each question gets `response` (this attempt's, or None), `seen_before` (the user has
-    answered it in any attempt), `has_card` (it is in the user's review queue) and
-    `attempt_row` (the attempt, when `attempt` is an expression).
-    """
-    questions = Question.objects.filter(case=case).annotate(
-        choice_rows=json_rows(Choice.objects.all(), link="question"),
-        accepted_rows=json_rows(AcceptedAnswer.objects.all(), link="question"),
-        seen_before=Exists(Response.objects.filter(user=user, question=OuterRef("pk"))),
-        has_card=Exists(ReviewCard.objects.filter(user=user, question=OuterRef("pk"))),
-    )
-    if attempt is not None:
-        responses = Response.objects.filter(attempt_id=attempt, question=OuterRef("pk"))
-        picks = Response.choices.through.objects.filter(response__attempt_id=attempt)
-        questions = questions.annotate(
-            response_row=Subquery(
-                responses.values(row=JSONObject(**_columns(Response)))[:1],
-                output_field=JSONField(),
-            ),
-            picked_rows=json_rows(picks, link="response__question", value=F("choice_id")),
-        )
-        if not isinstance(attempt, int):
-            rows = Attempt.objects.filter(pk=attempt).values(row=JSONObject(**_columns(Attempt)))
-            questions = questions.annotate(attempt_row=Subquery(rows[:1], output_field=JSONField()))
-    loaded = list(questions)
-    for question in loaded:
-        choices = sorted(
-            (hydrate(Choice, r) for r in _rows(question.choice_rows)),  # type: ignore[attr-defined]
-            key=lambda c: (c.order, c.pk),
-        )
-        accepted = sorted(
-            (hydrate(AcceptedAnswer, r) for r in _rows(question.accepted_rows)),  # type: ignore[attr-defined]
-            key=lambda a: (-a.score, a.pk),
-        )
-        question._prefetched_objects_cache = {"choices": choices, "accepted_answers": accepted}
-        row = _decoded(getattr(question, "response_row", None))
-        picked = set(_decoded(getattr(question, "picked_rows", None)) or [])
-        question.response = hydrate(Response, row) if row else None  # type: ignore[attr-defined]
-        if question.response is not None:  # type: ignore[attr-defined]
-            question.response._prefetched_objects_cache = {  # type: ignore[attr-defined]
-                "choices": [c for c in choices if c.pk in picked]
-            }
-        attempt_row = _decoded(getattr(question, "attempt_row", None))
-        question.attempt = hydrate(Attempt, attempt_row) if attempt_row else None  # type: ignore[attr-defined]
-    return loaded
-
-
-def picked_ids(question: Question) -> set[int]:
-    response = getattr(question, "response", None)
-    if response is None:
-        return set()
-    return {c.pk for c in response.choices.all()}
 
 
 # ---------------------------------------------------------------- what is earned
@@ -413,7 +300,8 @@ class CaseWork:
 def build_case_work(
     *,
     case: Case,
-    questions: list[Question],
+    questions: list[LearnerQuestion],
+    user: AnyUser,
     action_url: str,
     page_url: str = "",
     exam: bool = False,
@@ -426,14 +314,16 @@ def build_case_work(
     Library and practice: per-question feedback once the case is answered (progressive
     cases: question by question), then the full reveal. Exams: forms with the saved
     answers until the attempt is over, then everything. Faculty preview: everything,
-    without a learner's answers. Runs no query.
+    without a learner's answers. Queries only for the reveal's comments, companions and
+    ratings (`reveal_extras`), once it is earned.
     """
     states = []
-    for number, question in enumerate(questions, 1):
-        picked = picked_ids(question)
-        lines = [ChoiceLine(c, c.pk in picked) for c in question.choices.all()]
-        states.append(QuestionState(number, question, lines, getattr(question, "response", None)))
-    all_answered = bool(states) and all(s.response is not None for s in states)
+    for number, line in enumerate(questions, 1):
+        choices = [ChoiceLine(c, c.pk in line.picked) for c in line.question.choices.all()]
+        states.append(QuestionState(number, line.question, choices, line.response))
+    all_answered = rules.attempt_reveal(
+        (s.question.pk for s in states), (s.question.pk for s in states if s.response)
+    )
     if blocked_message:
         revealed = False
     elif preview:
@@ -480,9 +370,10 @@ def build_case_work(
         work.lab_values = content.lab_values
         work.differentials = content.differentials
         work.references = content.references
-        work.companions = content.companions
-        work.comments = content.comments
-        work.rating = content.rating
+        extras = reveal_extras(case, user)
+        work.companions = extras.companions
+        work.comments = extras.comments
+        work.rating = extras.rating
     return work
 
 

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from quiz import reading, scheduling, scoring
+from quiz import reading, rules, scheduling, scoring
 from quiz.models import Attempt, Quiz, Response, ReviewCard
 from teachingfile import roles
 from teachingfile.models import Case, Choice, Comment, Question
@@ -70,19 +70,6 @@ def _answer_text(question: Question, answer: Answer) -> str:
     return answer.text.strip()[:2000]
 
 
-def exam_in_progress_for(*, user: Any, case: Case, now: datetime | None = None) -> bool:
-    """True while the learner has an unfinished, running exam that contains this case."""
-    now = now or timezone.now()
-    return Attempt.objects.filter(
-        user=user,
-        kind=Attempt.Kind.QUIZ,
-        quiz__mode=Quiz.Mode.EXAM,
-        quiz__items__case=case,
-        finished_at__isnull=True,
-        deadline__gt=now,
-    ).exists()
-
-
 @transaction.atomic
 def case_attempt_start(*, user: Any, case: Case) -> Attempt:
     """A fresh library attempt at one case (the learner chose to try it again)."""
@@ -133,7 +120,7 @@ class Answered:
     """The outcome of a submit: the case's questions with their responses, as now stored."""
 
     attempt: Attempt
-    questions: list[Question]
+    questions: list[reading.LearnerQuestion]
     stored: list[Response]
 
 
@@ -151,16 +138,14 @@ def case_answer(
     _lock(Case.objects.filter(pk=case.pk))
     running = getattr(case, "exam_running", None)
     if running is None:
-        running = exam_in_progress_for(user=user, case=case, now=now)
+        running = rules.exam_running(user, case, now=now)
     if running:
         raise AnswerRefused(
             "This case is part of an exam you are taking; answer it there.", code="in_exam"
         )
-    questions = reading.load_questions(
-        case, user=user, attempt=reading.latest_library_attempt(user, case)
-    )
-    current = next((q.attempt for q in questions if q.attempt is not None), None)
+    current = reading.latest_library_attempt(user, case)
     attempt = current or Attempt(user=user, kind=Attempt.Kind.CASE, case=case, started_at=now)
+    questions = reading.load_questions(case, user=user, attempt=current, with_history=True)
     return _answer(attempt=attempt, case=case, questions=questions, answers=answers, now=now)
 
 
@@ -195,11 +180,11 @@ def attempt_answer(
     if attempt.is_finished:
         raise AnswerRefused("This attempt is finished; answers can no longer change.", code="done")
     outside_exams = not is_exam and attempt.kind != Attempt.Kind.REVIEW
-    if outside_exams and exam_in_progress_for(user=attempt.user_id, case=case, now=now):
+    if outside_exams and rules.exam_running(attempt.user, case, now=now):
         raise AnswerRefused(
             "This case is part of an exam you are taking; answer it there.", code="in_exam"
         )
-    questions = reading.load_questions(case, user=attempt.user_id, attempt=attempt.pk)
+    questions = reading.load_questions(case, user=attempt.user, attempt=attempt, with_history=True)
     return _answer(
         attempt=attempt,
         case=case,
@@ -211,13 +196,17 @@ def attempt_answer(
 
 
 def _check_answers(
-    *, attempt: Attempt, case: Case, questions: list[Question], answers: Mapping[int, Answer]
+    *,
+    attempt: Attempt,
+    case: Case,
+    questions: list[reading.LearnerQuestion],
+    answers: Mapping[int, Answer],
 ) -> None:
     is_exam = attempt.quiz is not None and attempt.quiz.is_exam
     by_pk = {q.pk: q for q in questions}
     if set(answers) - set(by_pk):
         raise AnswerRefused("That question does not belong to this case.", code="unknown")
-    given = {pk for pk, a in answers.items() if not answer_is_blank(by_pk[pk], a)}
+    given = {pk for pk, a in answers.items() if not answer_is_blank(by_pk[pk].question, a)}
     if not given:
         message = (
             "Give an answer before saving." if is_exam else "Give an answer before submitting."
@@ -238,7 +227,7 @@ def _answer(
     *,
     attempt: Attempt,
     case: Case,
-    questions: list[Question],
+    questions: list[reading.LearnerQuestion],
     answers: Mapping[int, Answer],
     now: datetime,
     shown_at: datetime | None = None,
@@ -255,17 +244,18 @@ def _answer(
     new: list[Response] = []
     changed: list[Response] = []
     picks: dict[int, list[Choice]] = {}
-    for question in questions:
+    for line in questions:
+        question = line.question
         answer = answers.get(question.pk)
         if answer is None or answer_is_blank(question, answer):
             continue
-        response = question.response
+        response = line.response
         if response is not None and not is_exam:
             continue  # already answered: the first answer stands
         outcome = score_answer(question, answer)
         if response is None:
             response = Response(question=question, user_id=attempt.user_id, case=case)
-            response.is_first_attempt = not is_review and not question.seen_before
+            response.is_first_attempt = not is_review and not line.seen_before
             new.append(response)
         else:
             changed.append(response)
@@ -283,16 +273,20 @@ def _answer(
         response.clean_fields(exclude=["attempt", "question", "user", "case", "scored_by"])
         chosen = [c for c in question.choices.all() if c.pk in answer.choice_ids]
         picks[question.pk] = chosen
-        response._prefetched_objects_cache = {"choices": chosen}
-        question.response = response
+        line.response = response
+        line.picked = frozenset(c.pk for c in chosen)
 
-    complete = all(q.response is not None for q in questions)
+    complete = rules.attempt_reveal(
+        (q.pk for q in questions), (q.pk for q in questions if q.response is not None)
+    )
     if attempt.kind == Attempt.Kind.CASE:
         # A library attempt ends with its last answer; its score is known here already.
         if complete and attempt.finished_at is None:
             attempt.finished_at = now
         if complete:
-            attempt.score = scoring.mean_score([q.response.score for q in questions])
+            attempt.score = scoring.mean_score(
+                [q.response.score for q in questions if q.response is not None]
+            )
     if attempt.pk is None:
         attempt.clean_fields(exclude=["user", "quiz", "case"])
         attempt.save()
@@ -324,8 +318,9 @@ def _answer(
     )
 
     if not is_exam and not is_review:
+        carded = {q.pk for q in questions if q.has_card}
         _review_cards_after_misses(
-            responses=[r for r in new if not getattr(r.question, "has_card", False)], now=now
+            responses=[r for r in new if r.question_id not in carded], now=now
         )
     if attempt.kind == Attempt.Kind.QUIZ and not is_exam:
         attempt.score = _attempt_mean(attempt)

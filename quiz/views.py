@@ -8,17 +8,17 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from quiz import services
+from quiz import rules, services
 from quiz.models import Assignment, Attempt, Quiz, QuizItem, Response, ReviewCard
 from quiz.reading import (
     CaseWork,
+    LearnerQuestion,
     build_case_work,
     case_queryset,
     latest_library_attempt,
@@ -27,7 +27,7 @@ from quiz.reading import (
     unknown_lab_values,
 )
 from teachingfile import roles
-from teachingfile.models import Case, Figure, Question
+from teachingfile.models import Case, Figure
 from teachingfile.viewing import figure_views
 
 REVEAL_TEMPLATE = "quiz/includes/reveal.html"
@@ -46,7 +46,7 @@ def _get_case_for_user(request: HttpRequest, public_id: str) -> Case:
 
 
 def library_case_work(
-    request: HttpRequest, case: Case, questions: list[Question] | None = None
+    request: HttpRequest, case: Case, questions: list[LearnerQuestion] | None = None
 ) -> CaseWork:
     """The case as the library shows it to this user: their latest library attempt."""
     preview = roles.is_faculty(request.user) and request.GET.get("reveal") == "1"
@@ -59,6 +59,7 @@ def library_case_work(
     work = build_case_work(
         case=case,
         questions=questions,
+        user=request.user,
         action_url=reverse("quiz:case_answer", args=[case.public_id]),
         preview=preview,
         blocked_message=blocked,
@@ -122,7 +123,7 @@ def case_retry(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 def comment_add(request: HttpRequest, public_id: str) -> HttpResponse:
     case = _get_case_for_user(request, public_id)
-    if not _has_seen_reveal(request, case):
+    if not rules.reveal_visible(request.user, case):
         raise PermissionDenied("Comments open once you have answered the case.")
     try:
         services.comment_create(case=case, author=request.user, body=request.POST.get("body", ""))
@@ -131,28 +132,6 @@ def comment_add(request: HttpRequest, public_id: str) -> HttpResponse:
     else:
         messages.success(request, "Comment posted.")
     return redirect(f"{case.get_absolute_url()}#comments")
-
-
-def _has_seen_reveal(request: HttpRequest, case: Case) -> bool:
-    """Comments are part of the reveal: faculty, or a learner who has earned it somewhere.
-
-    Earned means every question of the case answered in one attempt that is not a
-    running exam (a finished exam has a row for every question, answered or not).
-    """
-    if roles.is_faculty(request.user):
-        return True
-    count = case.questions.count()
-    if not count:
-        return False
-    earned = (
-        Response.objects.filter(user=request.user, case=case)
-        .exclude(attempt__kind=Attempt.Kind.REVIEW)
-        .exclude(attempt__quiz__mode=Quiz.Mode.EXAM, attempt__finished_at__isnull=True)
-        .values("attempt")
-        .annotate(answered=Count("question", distinct=True))
-        .filter(answered__gte=count)
-    )
-    return earned.exists()
 
 
 @require_POST
@@ -273,14 +252,15 @@ def _attempt_case_work(
     attempt: Attempt,
     case: Case,
     position: int,
-    questions: list[Question] | None = None,
+    questions: list[LearnerQuestion] | None = None,
 ) -> CaseWork:
     exam = attempt.quiz is not None and attempt.quiz.is_exam
     if questions is None:
-        questions = load_questions(case, user=request.user, attempt=attempt.pk)
+        questions = load_questions(case, user=request.user, attempt=attempt)
     return build_case_work(
         case=case,
         questions=questions,
+        user=request.user,
         action_url=reverse(
             "quiz:attempt_case_answer", args=[attempt.quiz_id, attempt.pk, position]
         ),
@@ -397,6 +377,12 @@ def attempt_results(request: HttpRequest, pk: int, attempt_pk: int) -> HttpRespo
         return redirect("quiz:attempt_case", pk, attempt.pk, 1)
     items = list(attempt.quiz.items.select_related("case"))
     responses = list(attempt.responses.select_related("question").order_by("question__order", "id"))
+    # A known title is part of the reveal: shown only where the rule grants it.
+    revealed = set(
+        rules.revealed_cases(request.user)
+        .filter(pk__in=[item.case_id for item in items])
+        .values_list("pk", flat=True)
+    )
     rows = []
     for n, item in enumerate(items, 1):
         case_responses = [r for r in responses if r.case_id == item.case_id]
@@ -405,6 +391,9 @@ def attempt_results(request: HttpRequest, pk: int, attempt_pk: int) -> HttpRespo
             {
                 "n": n,
                 "case": item.case,
+                "title": (
+                    item.case.known_title if item.case_id in revealed else item.case.unknown_title
+                ),
                 "responses": case_responses,
                 "score": sum(scored) / len(scored) if scored else None,
                 "url": reverse("quiz:attempt_case", args=[pk, attempt.pk, n]),

@@ -48,9 +48,8 @@ class OwnedCaseInlineMixin:
 
 
 def _may_edit(request: HttpRequest, case: Case | None) -> bool:
-    if case is None or request.user.is_superuser or roles.is_editor(request.user):
-        return True
-    return case.owner_id == request.user.pk
+    # No case yet: adding one, which the model permissions already decide.
+    return case is None or roles.may_edit_case(request.user, case)
 
 
 class LabValueInline(OwnedCaseInlineMixin, admin.TabularInline):
@@ -428,14 +427,15 @@ class CaseAdmin(admin.ModelAdmin):
         if not change:
             obj.public_id = services.next_public_id()
             obj.owner = obj.owner or request.user  # type: ignore[assignment]
-        else:
-            obj.version += 1
         super().save_model(request, obj, form, change)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         try:
             super().save_related(request, form, formsets, change)
-            # Inlines and keywords are saved by now, so the index sees the whole case.
+            # Inlines and keywords are saved by now: a new version for the case caches,
+            # and the index sees the whole case.
+            if change:
+                services.case_touch(form.instance)
             from teachingfile.search.services import index_case
 
             index_case(form.instance)

@@ -1,14 +1,16 @@
-"""Rendered case text, cached where it pays: Markdown is a tenth of a case page's CPU time.
+"""Rendered case text and case rows, cached where it pays.
 
 Two layers, both safe against edits without any explicit invalidation:
 
 * `markdown_html(text)`: a per-process LRU keyed by the Markdown source itself. An edit
   changes the source, so it can only miss, never serve an old render. It backs the
   `|markdown` template filter, so every page (unknown case, reveal, review, quiz) gains.
-* `case_sections(case, stage)`: a case's long sections rendered together, in the shared
-  cache (Redis when REDIS_URL is set), keyed by the case's id, its `version` and the
-  stage. Every edit bumps `version` (admin save, `case_transition`), so the next request
-  reads a new key and the old entry simply expires.
+* `for_case(case, stage, part, build)`: anything derived from one case version that is the
+  same for every learner (its rows, see `quiz.reading.case_content`), in the shared cache
+  (Redis when REDIS_URL is set), keyed by the case's id, `version`, `updated_at` and the
+  stage. Every edit bumps `version` (`teachingfile.services.case_touch`, called by the
+  admin after the inlines are saved, by `case_transition` and by every service that
+  writes a case's rows), so the next request reads a new key and the old entry expires.
 
 Stages follow the reveal rule: UNKNOWN holds only what may be shown before answering.
 """
@@ -67,34 +69,25 @@ def markdown_html(text: str) -> SafeString:
     return mark_safe(_render_cached(text))
 
 
-def sections_key(case: Case, stage: str) -> str:
-    return f"case-sections:r{RENDER_VERSION}:{case.pk}:v{case.version}:{stage}"
+def case_key(case: Case, stage: str, part: str) -> str:
+    """The cache key of one part of one case version.
 
-
-def case_sections(case: Case, stage: str) -> dict[str, SafeString]:
-    """The case's Markdown sections for one stage as HTML, from the shared cache if there."""
-    if stage not in STAGE_FIELDS:
-        raise ValueError(f"unknown stage {stage!r}; use {UNKNOWN!r} or {REVEAL!r}")
-    key = sections_key(case, stage)
-    cached = cache.get(key)
-    if cached is None:
-        cached = {name: str(markdown_html(getattr(case, name))) for name in STAGE_FIELDS[stage]}
-        cache.set(key, cached, SECTIONS_TIMEOUT)
-    return {name: mark_safe(html) for name, html in cached.items()}
-
-
-def for_case_version(
-    case_id: int, version: int, stage: str, part: str, build: Callable[[], T]
-) -> T:
-    """Any picklable value derived from one case version and stage, built at most once.
-
-    For the parts of a case page that cost more to assemble than to fetch (the questions
-    with their choices, the figure list, labs): `build` runs on a miss only. Only values
-    that depend on the case alone belong here, never a learner's answers.
+    The row's `updated_at` joins the version so that a database restored from a backup
+    (same ids, same versions, other rows) can never be served from entries of the old one.
     """
     if stage not in STAGE_FIELDS:
         raise ValueError(f"unknown stage {stage!r}; use {UNKNOWN!r} or {REVEAL!r}")
-    key = f"case-part:r{RENDER_VERSION}:{case_id}:v{version}:{stage}:{part}"
+    stamp = case.updated_at.timestamp() if case.updated_at else 0
+    return f"case:r{RENDER_VERSION}:{case.pk}:v{case.version}:{stamp:.6f}:{stage}:{part}"
+
+
+def for_case(case: Case, stage: str, part: str, build: Callable[[], T]) -> T:
+    """Any picklable value derived from one case version and stage, built at most once.
+
+    For what is the same for every learner (the case's rows, rendered fragments): `build`
+    runs on a miss only. Never a learner's answers, their form or a CSRF token.
+    """
+    key = case_key(case, stage, part)
     value = cache.get(key)
     if value is None:
         value = build()

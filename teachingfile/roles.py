@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+if TYPE_CHECKING:
+    from teachingfile.models import Case
 
 RESIDENT = "Resident"
 FACULTY = "Faculty"
@@ -38,6 +43,13 @@ def is_director(user: AnyUser) -> bool:
 
 def is_resident(user: AnyUser) -> bool:
     return RESIDENT in group_names(user)
+
+
+def may_edit_case(user: AnyUser, case: Case) -> bool:
+    """Editors (and site admins) edit any case; other faculty only the cases they own."""
+    if is_editor(user):
+        return True
+    return is_faculty(user) and case.owner_id is not None and case.owner_id == user.pk
 
 
 # What each role may do in the admin. Residents use the site only, never the admin.

@@ -40,10 +40,6 @@ def next_public_id() -> str:
     return "tf-0001"
 
 
-def _may_author(user: AbstractBaseUser, case: Case) -> bool:
-    return roles.is_editor(user) or (roles.is_faculty(user) and case.owner_id == user.pk)
-
-
 def _may_review(user: AbstractBaseUser, case: Case) -> bool:
     # A reviewer is a colleague: nobody reviews their own case (editors publish directly).
     return roles.is_faculty(user) and (case.owner_id != user.pk or roles.is_editor(user))
@@ -53,21 +49,32 @@ def allowed_transitions(case: Case, user: AbstractBaseUser) -> list[str]:
     """Statuses this user may move the case to now, in the order the UI offers them."""
     allowed: list[str] = []
     if case.status == Status.DRAFT:
-        if _may_author(user, case):
+        if roles.may_edit_case(user, case):
             allowed.append(Status.IN_REVIEW)
         if roles.is_editor(user):
             allowed.append(Status.PUBLISHED)
     elif case.status == Status.IN_REVIEW:
         if _may_review(user, case):
             allowed += [Status.PUBLISHED, Status.DRAFT]
-        elif _may_author(user, case):
+        elif roles.may_edit_case(user, case):
             allowed.append(Status.DRAFT)  # the author withdraws it
     elif case.status == Status.PUBLISHED:
         if roles.is_editor(user):
             allowed += [Status.RETIRED, Status.DRAFT]
-    elif case.status == Status.RETIRED and (roles.is_editor(user) or _may_author(user, case)):
+    elif case.status == Status.RETIRED and roles.may_edit_case(user, case):
         allowed.append(Status.DRAFT)
     return allowed
+
+
+def case_touch(case: Case) -> None:
+    """Record that a case's content changed: a new version, so caches read it afresh.
+
+    Call it after the case's rows (figures, questions, choices, labs...) are written:
+    `quiz.reading.case_content` caches those rows under the version and `updated_at`.
+    """
+    now = timezone.now()
+    Case.objects.filter(pk=case.pk).update(version=F("version") + 1, updated_at=now)
+    case.refresh_from_db(fields=["version", "updated_at"])
 
 
 @transaction.atomic
@@ -183,6 +190,7 @@ def figure_set_image(
             figure_store_image(figure, items[0], written)
         figure.full_clean()
         figure.save()
+        case_touch(figure.case)
     except Exception:
         delete_files(written)
         raise
@@ -217,6 +225,7 @@ def figure_add_frames(
         figure_store_image(frame, item, written)
         frame.save()
         added.append(frame)
+    case_touch(figure.case)
     return added
 
 

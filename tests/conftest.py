@@ -17,6 +17,14 @@ def _media_root(settings: pytest.FixtureRequest, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # Each test's database starts afresh (ids and versions repeat), so its cache must too.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def resident(db: None) -> AbstractUser:
     return make_user("rosa", roles.RESIDENT)

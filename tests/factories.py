@@ -7,8 +7,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group
 from factory.django import DjangoModelFactory
 
-from quiz.models import Cohort, Membership, Program, Quiz, QuizItem
-from teachingfile.models import AcceptedAnswer, Case, Choice, Question
+from quiz.models import Assignment, Attempt, Cohort, Membership, Program, Quiz, QuizItem, Response
+from teachingfile.models import (
+    AcceptedAnswer,
+    Case,
+    Choice,
+    Comment,
+    Figure,
+    Question,
+    Rating,
+)
 
 
 class UserFactory(DjangoModelFactory[AbstractUser]):
@@ -124,8 +132,6 @@ def make_user(username: str, *role_names: str, **extra: object) -> AbstractUser:
 
 
 # Reports (issue 5): attempts and responses, the rows every statistic is made of.
-from quiz.models import Assignment, Attempt, Response  # noqa: E402
-from teachingfile.models import Comment, Rating  # noqa: E402
 
 
 class AttemptFactory(DjangoModelFactory[Attempt]):
@@ -172,3 +178,48 @@ class CommentFactory(DjangoModelFactory[Comment]):
     case = factory.SubFactory(CaseFactory)
     author = factory.SubFactory(UserFactory)
     body = "A comment."
+
+
+def png_bytes(shade: int = 128, size: tuple[int, int] = (40, 30)) -> bytes:
+    """A small real greyscale PNG: decodes through the whole image pipeline."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", size, shade).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class FigureFactory(DjangoModelFactory[Figure]):
+    """A figure with a real image stored through the upload pipeline.
+
+    `annotated=True` also stores an annotated version (shown only after the reveal);
+    `shade` picks the grey of the image so that tests can tell files apart.
+    """
+
+    class Meta:
+        model = Figure
+
+    case = factory.SubFactory(CaseFactory)
+    order = factory.Sequence(lambda n: n)
+    label = factory.Sequence(lambda n: f"Fig. {n + 1}")
+    alt_text = "Axial image of the region of interest"
+    stage = Figure.Stage.QUESTION
+
+    @classmethod
+    def _create(cls, model_class: type[Figure], *args: object, **kwargs: object) -> Figure:
+        from teachingfile.services import figure_set_image
+
+        annotated = bool(kwargs.pop("annotated", False))
+        shade = int(kwargs.pop("shade", 128))  # type: ignore[call-overload]
+        figure = model_class(*args, **kwargs)
+        figure_set_image(figure=figure, data=png_bytes(shade), filename="figure.png")
+        if annotated:
+            figure_set_image(
+                figure=figure,
+                data=png_bytes(255 - shade),
+                filename="annotated.png",
+                annotated=True,
+            )
+        return figure

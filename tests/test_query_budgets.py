@@ -226,8 +226,10 @@ PAGES: dict[str, Page] = {
     "teachingfile:home": Page(9, ("resident", "faculty", "director")),
     "teachingfile:healthz": Page(1, ("anonymous",)),
     "teachingfile:case_list": Page(8, ("resident", "faculty")),
-    # The resident has answered this case (the reveal); the other resident has not.
-    "teachingfile:case_detail": Page(6, ("resident", "other_resident", "faculty"), _case),
+    # The resident has answered this case (the reveal); the other resident has not. The
+    # first visit after an edit loads the case's rows (quiz.reading.case_content, 8 plain
+    # prefetch queries) and caches them for every later visit of that version.
+    "teachingfile:case_detail": Page(13, ("resident", "other_resident", "faculty"), _case),
     "quiz:quiz_list": Page(9, ("resident", "faculty")),
     "quiz:quiz_detail": Page(9, ("resident", "faculty"), _quiz),
     "quiz:attempt_results": Page(9, ("resident",), _attempt),

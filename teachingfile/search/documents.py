@@ -45,7 +45,10 @@ def build_documents(case: Case) -> CaseDocuments:
         if figure.stage == Figure.Stage.QUESTION
     ]
     questions = list(case.questions.all())
-    before += [question.prompt for question in questions]
+    # A progressive case shows its first question only until it is answered; a later
+    # prompt can give an earlier answer away, so it is searchable once revealed.
+    asked_first = questions[:1] if case.progressive else questions
+    before += [question.prompt for question in asked_first]
 
     revealed = [
         case.diagnosis,
@@ -63,6 +66,7 @@ def build_documents(case: Case) -> CaseDocuments:
     revealed += [lab.name for lab in case.lab_values.all() if not lab.shown_before_reveal]
     revealed += [f"{d.diagnosis} {d.note}" for d in case.differentials.all()]
     revealed += [figure.caption for figure in figures]
+    revealed += [question.prompt for question in questions if question not in asked_first]
     revealed += [question.explanation for question in questions]
     revealed += [reference.citation for reference in case.references.all()]
     return CaseDocuments(

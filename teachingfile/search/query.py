@@ -1,9 +1,9 @@
 """search_cases: one API, one results contract, on SQLite FTS5 and PostgreSQL.
 
 Spoiler rule: a learner's query is matched against the public document of every case
-they have not answered and against the full document only of cases they have answered
-(see revealed_case_ids). Titles and snippets come from the document that matched, so a
-hit on an unanswered case can only ever quote pre-reveal text.
+whose reveal they have not earned, and against the full document only of cases whose
+reveal they may see now (quiz.rules.revealed_cases). Titles and snippets come from the
+document that matched, so a hit on an unanswered case can only quote pre-reveal text.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -102,24 +101,17 @@ def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(terms))[:MAX_TERMS]
 
 
-def revealed_case_ids(user: AbstractBaseUser) -> QuerySet[Any]:
-    """Cases whose reveal this learner has seen: answered, outside an exam still running."""
-    from quiz.models import Quiz, Response
-
-    return (
-        Response.objects.filter(user=user)
-        .exclude(attempt__quiz__mode=Quiz.Mode.EXAM, attempt__finished_at__isnull=True)
-        .order_by()
-        .values("case_id")
-    )
-
-
 def _scope_sql(user: AbstractBaseUser | AnonymousUser) -> tuple[str, list[Any]]:
     if roles.is_faculty(user):
         return "e.scope = %s", [SearchEntry.Scope.FULL]
     if not user.is_authenticated:
         return "e.scope = %s", [SearchEntry.Scope.PUBLIC]
-    sub_sql, sub_params = revealed_case_ids(user).query.sql_with_params()  # type: ignore[arg-type]
+    from quiz.rules import revealed_cases
+
+    # The reveal rule's own SQL: a case half answered, or held by a running exam, is
+    # matched and quoted from its public document only.
+    revealed = revealed_cases(user).values("pk")
+    sub_sql, sub_params = revealed.query.sql_with_params()
     sql = (
         f"((e.scope = %s AND e.case_id IN ({sub_sql})) "
         f"OR (e.scope = %s AND e.case_id NOT IN ({sub_sql})))"

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import AbstractUser
 from django.core.cache import cache
 from django.test import Client
 
+from quiz import reading
 from teachingfile import caching
-from teachingfile.models import Case
-from teachingfile.services import case_transition
+from teachingfile.models import Case, Choice, Question
+from teachingfile.services import case_touch, case_transition
 from tests.factories import ChoiceFactory, QuestionFactory
 
 
@@ -51,39 +54,32 @@ def test_cached_markdown_is_still_sanitised() -> None:
 
 
 @pytest.mark.django_db
-def test_unknown_sections_hold_nothing_of_the_reveal() -> None:
-    case = _answerable_case()
-    case.findings = "Secret findings."
-    case.discussion = "Secret discussion."
-    case.save()
-
-    sections = caching.case_sections(case, caching.UNKNOWN)
-
-    assert set(sections) == {"presentation"}
-    assert "Secret" not in "".join(sections.values())
-    assert "Secret findings" in caching.case_sections(case, caching.REVEAL)["findings"]
-
-
-@pytest.mark.django_db
-def test_sections_are_served_from_the_cache_until_the_version_changes(
+def test_case_rows_are_served_from_the_cache_until_the_case_is_touched(
     editor: AbstractUser,
 ) -> None:
     case = _answerable_case()
+    question = case.questions.get()
+    before = reading.case_content(Case.objects.get(pk=case.pk)).questions[0].prompt
+
+    # Changed behind the services' back: the cache still answers, which shows it is used...
+    Question.objects.filter(pk=question.pk).update(prompt="What is the second finding?")
+    assert reading.case_content(Case.objects.get(pk=case.pk)).questions[0].prompt == before
+
+    # ...and every edit path touches the case, so the new rows are served at once.
+    case_touch(case)
+    fresh = reading.case_content(Case.objects.get(pk=case.pk))
+    assert fresh.questions[0].prompt == "What is the second finding?"
+
+
+@pytest.mark.django_db
+def test_a_status_change_is_a_new_version(editor: AbstractUser) -> None:
+    case = _answerable_case()
     case.status = Case.Status.DRAFT
     case.save()
-    before = caching.case_sections(case, caching.UNKNOWN)["presentation"]
-
-    # Changed without a version bump: the cache still answers, which shows it is used...
-    Case.objects.filter(pk=case.pk).update(presentation="A soft lump since spring.")
-    case.refresh_from_db()
-    assert caching.case_sections(case, caching.UNKNOWN)["presentation"] == before
-
-    # ...and every real edit path bumps the version, so the new text is served.
+    key = caching.case_key(case, caching.REVEAL, "content")
     case_transition(case=case, to_status=Case.Status.PUBLISHED, by=editor)
     case.refresh_from_db()
-    assert (
-        "A soft lump since spring." in caching.case_sections(case, caching.UNKNOWN)["presentation"]
-    )
+    assert caching.case_key(case, caching.REVEAL, "content") != key
 
 
 @pytest.mark.django_db
@@ -101,27 +97,58 @@ def test_an_edit_changes_what_the_case_page_serves(resident: AbstractUser) -> No
     assert "<strong>firm</strong>" not in page
 
 
+@pytest.mark.django_db
+def test_a_choice_edited_in_the_admin_is_served_at_once(
+    editor: AbstractUser, resident: AbstractUser
+) -> None:
+    case = _answerable_case()
+    client = Client()
+    client.force_login(resident)
+    choice = case.questions.get().choices.get()
+    assert choice.text in client.get(case.get_absolute_url()).content.decode()
+
+    # What the admin does on save: the inline rows first, then the case is touched.
+    Choice.objects.filter(pk=choice.pk).update(text="Quite another answer")
+    case_touch(case)
+
+    assert "Quite another answer" in client.get(case.get_absolute_url()).content.decode()
+
+
 def test_it_refuses_an_unknown_stage() -> None:
     with pytest.raises(ValueError, match="unknown stage"):
-        caching.case_sections(Case(pk=1), "after-lunch")
+        caching.case_key(Case(pk=1, version=1), "after-lunch", "content")
 
 
+@pytest.mark.django_db
 def test_a_case_part_is_built_once_per_version() -> None:
+    case = _answerable_case()
     built: list[int] = []
 
     def build() -> list[str]:
         built.append(1)
         return ["Q1", "Q2"]
 
-    first = caching.for_case_version(7, 3, caching.UNKNOWN, "questions", build)
-    again = caching.for_case_version(7, 3, caching.UNKNOWN, "questions", build)
-    edited = caching.for_case_version(7, 4, caching.UNKNOWN, "questions", build)
+    first = caching.for_case(case, caching.UNKNOWN, "questions", build)
+    again = caching.for_case(case, caching.UNKNOWN, "questions", build)
+    case_touch(case)
+    edited = caching.for_case(case, caching.UNKNOWN, "questions", build)
 
     assert first == again == edited == ["Q1", "Q2"]
-    assert len(built) == 2  # once for version 3, once for version 4
+    assert len(built) == 2  # once per version
 
 
+@pytest.mark.django_db
 def test_a_case_part_keeps_stages_apart() -> None:
-    caching.for_case_version(7, 1, caching.REVEAL, "figures", lambda: ["annotated"])
-    before = caching.for_case_version(7, 1, caching.UNKNOWN, "figures", lambda: ["plain"])
+    case = _answerable_case()
+    caching.for_case(case, caching.REVEAL, "figures", lambda: ["annotated"])
+    before = caching.for_case(case, caching.UNKNOWN, "figures", lambda: ["plain"])
     assert before == ["plain"]
+
+
+@pytest.mark.django_db
+def test_a_restored_row_with_the_same_version_is_another_key() -> None:
+    case = _answerable_case()
+    key = caching.case_key(case, caching.REVEAL, "content")
+    Case.objects.filter(pk=case.pk).update(updated_at=case.updated_at + timedelta(seconds=1))
+    case.refresh_from_db()
+    assert caching.case_key(case, caching.REVEAL, "content") != key

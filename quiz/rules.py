@@ -1,0 +1,163 @@
+"""Who may see and do what: the one home of every access rule a page asks.
+
+Each rule is written once, as a QuerySet (so a page can filter or join on it in SQL) and,
+where a single answer is wanted, as a function over that QuerySet. Callers never rebuild a
+rule from its parts; `grep -rn "finished_at__isnull=True"` outside this module should find
+only writes.
+
+The reveal rule, in words:
+* Faculty (authors, editors) may always see a case's reveal.
+* A learner has *earned* a case's reveal once one of their attempts holds a response to
+  every question of the case, and that attempt counts: library and quiz attempts do,
+  review sessions do not (they ask one question at a time), and an exam counts only once
+  it is finished (its unanswered questions are then written as 0, so a handed-in exam
+  always counts).
+* An earned reveal is still *held back* while the learner sits a running exam (unfinished,
+  before its deadline) that contains the case: the exam must not be answerable by opening
+  the library.
+* Progressive cases earn their questions one at a time inside an attempt
+  (`attempt_reveal`); everything that is not tied to one attempt (search, comments,
+  similar cases, exports) waits for the whole case, so half an answer reveals nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from quiz.models import Attempt, Cohort, Quiz, Response
+from teachingfile import roles
+from teachingfile.models import Case, Question
+from teachingfile.roles import AnyUser, may_edit_case
+
+# ---------------------------------------------------------------- exams
+
+
+def running_exams(user: AnyUser, *, now: datetime | None = None) -> QuerySet[Attempt]:
+    """The learner's exam attempts that are still open: unfinished and before the deadline."""
+    if not user.is_authenticated:
+        return Attempt.objects.none()
+    return Attempt.objects.filter(
+        user=user,
+        kind=Attempt.Kind.QUIZ,
+        quiz__mode=Quiz.Mode.EXAM,
+        finished_at__isnull=True,
+        deadline__gt=now or timezone.now(),
+    )
+
+
+def exam_running_for(
+    user: AnyUser, case: Case | OuterRef, *, now: datetime | None = None
+) -> Exists:
+    """SQL: does a running exam of this learner hold `case` (a case, or OuterRef("pk"))?"""
+    return Exists(running_exams(user, now=now).filter(quiz__items__case=case))
+
+
+def exam_running(user: AnyUser, case: Case, *, now: datetime | None = None) -> bool:
+    """Is `case` part of an exam this learner is sitting right now?"""
+    return running_exams(user, now=now).filter(quiz__items__case=case).exists()
+
+
+def attempt_is_running_exam(attempt: Attempt, *, now: datetime | None = None) -> bool:
+    """An exam attempt before its end: answers are saved, nothing is revealed."""
+    quiz = attempt.quiz
+    return (
+        quiz is not None
+        and quiz.is_exam
+        and not attempt.is_finished
+        and not attempt.is_past_deadline(now)
+    )
+
+
+# ---------------------------------------------------------------- the reveal
+
+
+def counting_responses(user: AnyUser) -> QuerySet[Response]:
+    """The learner's responses in attempts that can earn a reveal."""
+    return (
+        Response.objects.filter(user=user)
+        .exclude(attempt__kind=Attempt.Kind.REVIEW)
+        .exclude(attempt__quiz__mode=Quiz.Mode.EXAM, attempt__finished_at__isnull=True)
+    )
+
+
+def earned_case_ids(user: AnyUser) -> QuerySet[Response]:
+    """SQL (`values("case_id")`): cases with every question answered in one counting attempt."""
+    needed = (
+        Question.objects.filter(case=OuterRef("case"))
+        .order_by()
+        .values("case")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        counting_responses(user)
+        .order_by()
+        .values("attempt_id", "case_id")
+        .annotate(answered=Count("question", distinct=True), needed=Subquery(needed))
+        .filter(answered__gte=F("needed"))
+        .values("case_id")
+    )
+
+
+def revealed_cases(user: AnyUser, *, now: datetime | None = None) -> QuerySet[Case]:
+    """Cases whose reveal this user may see right now (faculty: all of them)."""
+    if roles.is_faculty(user):
+        return Case.objects.all()
+    if not user.is_authenticated:
+        return Case.objects.none()
+    return Case.objects.filter(pk__in=earned_case_ids(user)).exclude(
+        pk__in=running_exams(user, now=now).values("quiz__items__case")
+    )
+
+
+def reveal_visible(user: AnyUser, case: Case, *, now: datetime | None = None) -> bool:
+    """May this user see the reveal of `case` outside one attempt (comments, search...)?"""
+    return revealed_cases(user, now=now).filter(pk=case.pk).exists()
+
+
+def attempt_reveal(question_ids: Iterable[int], answered_ids: Iterable[int]) -> bool:
+    """Within one attempt: the case is revealed once every one of its questions is answered.
+
+    The same rule as `earned_case_ids`, for a page that already holds the attempt's rows.
+    A case without questions never reveals itself to a learner.
+    """
+    wanted = set(question_ids)
+    return bool(wanted) and wanted <= set(answered_ids)
+
+
+# ---------------------------------------------------------------- programs
+# (`may_edit_case` lives in teachingfile.roles: it needs nothing of the quiz.)
+
+
+def directed_cohorts(user: AnyUser) -> QuerySet[Cohort]:
+    """Cohorts whose residents this user may see: their programs' (site admins: all)."""
+    cohorts = Cohort.objects.select_related("program")
+    if getattr(user, "is_superuser", False):
+        return cohorts
+    if not roles.is_director(user):
+        return cohorts.none()
+    return cohorts.filter(program__directors=user)
+
+
+def directs_resident(user: AnyUser, resident_id: int) -> bool:
+    return directed_cohorts(user).filter(memberships__resident_id=resident_id).exists()
+
+
+__all__ = [
+    "attempt_is_running_exam",
+    "attempt_reveal",
+    "counting_responses",
+    "directed_cohorts",
+    "directs_resident",
+    "earned_case_ids",
+    "exam_running",
+    "exam_running_for",
+    "may_edit_case",
+    "reveal_visible",
+    "revealed_cases",
+    "running_exams",
+]
