@@ -81,17 +81,21 @@ def case_key(case: Case, stage: str, part: str) -> str:
     return f"case:r{RENDER_VERSION}:{case.pk}:v{case.version}:{stamp:.6f}:{stage}:{part}"
 
 
-def for_case(case: Case, stage: str, part: str, build: Callable[[], T]) -> T:
+def for_case(
+    case: Case, stage: str, part: str, build: Callable[[], T], *, timeout: int | None = None
+) -> T:
     """Any picklable value derived from one case version and stage, built at most once.
 
     For what is the same for every learner (the case's rows, rendered fragments): `build`
-    runs on a miss only. Never a learner's answers, their form or a CSRF token.
+    runs on a miss only. Never a learner's answers, their form or a CSRF token. A value
+    that also depends on other rows (similar cases) passes a short `timeout`: that is how
+    stale it may get.
     """
     key = case_key(case, stage, part)
     value = cache.get(key)
     if value is None:
         value = build()
-        cache.set(key, value, SECTIONS_TIMEOUT)
+        cache.set(key, value, SECTIONS_TIMEOUT if timeout is None else timeout)
     return value
 
 

@@ -9,8 +9,8 @@ from django.core.files.storage import default_storage
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from teachingfile.caching import markdown_html
 from teachingfile.models import Figure
-from teachingfile.text import render_markdown
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def figure_views(figures: Iterable[Figure], *, revealed: bool) -> list[FigureVie
         if not revealed and not figure.shown_before_reveal:
             continue
         if revealed:
-            caption = render_markdown(figure.caption or figure.neutral_caption)
+            caption = markdown_html(figure.caption or figure.neutral_caption)
         else:
             caption = mark_safe(escape(figure.neutral_caption))
         views.append(
