@@ -17,7 +17,7 @@ in `build_case_work` alone.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -338,10 +338,22 @@ def picked_ids(question: Question) -> set[int]:
 # ---------------------------------------------------------------- what is earned
 
 
+LETTERS = "ABCDEFGHIJ"
+
+
 @dataclass
 class ChoiceLine:
     choice: Choice
     picked: bool = False
+    position: int = 0
+    # After the reveal: the share of residents who picked it on their first attempt
+    # (None when fewer than SHARE_MIN_RESPONDENTS answered).
+    share: float | None = None
+
+    @property
+    def letter(self) -> str:
+        """The letter as shown in this attempt's order (choices may be shuffled)."""
+        return LETTERS[self.position] if self.position < len(LETTERS) else str(self.position + 1)
 
 
 @dataclass
@@ -352,8 +364,12 @@ class QuestionState:
     response: Response | None
     show_form: bool = False
     show_feedback: bool = False
+    # Exams: an answer shown read-only, without feedback (committed, or handed in while
+    # the reveal waits for the due date).
+    show_locked: bool = False
     accepted: list[AcceptedAnswer] = field(default_factory=list)
     draft_text: str | None = None
+    share_respondents: int = 0
 
     @property
     def text_value(self) -> str:
@@ -364,6 +380,22 @@ class QuestionState:
     @property
     def is_pending(self) -> bool:
         return self.response is not None and self.response.method == Response.Method.PENDING
+
+    @property
+    def is_answered(self) -> bool:
+        return self.response is not None
+
+
+@dataclass
+class ScoreSummary:
+    right: int
+    total: int
+    mean: float | None
+    pending: int
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.mean is None else round(self.mean * 100)
 
 
 @dataclass
@@ -380,6 +412,8 @@ class CaseWork:
     blocked_message: str = ""
     error: str = ""
     saved_message: str = ""
+    # Exams handed in whose reveal waits for the due date: the message saying when.
+    withheld_message: str = ""
     # Library cases only: where "Try again" posts once the case is revealed.
     retry_url: str = ""
     figures: list[FigureView] = field(default_factory=list)
@@ -409,6 +443,30 @@ class CaseWork:
     def any_feedback(self) -> bool:
         return any(q.show_feedback for q in self.questions)
 
+    @property
+    def open_question(self) -> QuestionState | None:
+        """Progressive exam cases: the one question open for an answer."""
+        if not (self.exam and self.case.progressive):
+            return None
+        return next((q for q in self.questions if q.show_form), None)
+
+    @property
+    def score_summary(self) -> ScoreSummary | None:
+        """The "2 of 3 · 67 %" line at the top of the reveal (not for a faculty preview)."""
+        if not self.revealed or self.preview:
+            return None
+        scores = [q.response.score for q in self.questions if q.response is not None]
+        known = [s for s in scores if s is not None]
+        return ScoreSummary(
+            right=sum(1 for s in known if s >= 1),
+            total=len(self.questions),
+            # Unanswered questions count as 0 once revealed, as the attempt score does.
+            mean=(sum(known) / (len(known) + len(self.questions) - len(scores)))
+            if known or len(scores) < len(self.questions)
+            else None,
+            pending=len(scores) - len(known),
+        )
+
 
 def build_case_work(
     *,
@@ -420,18 +478,29 @@ def build_case_work(
     exam_over: bool = False,
     preview: bool = False,
     blocked_message: str = "",
+    committed: Collection[int] = (),
+    choice_order: Mapping[str, list[int]] | None = None,
+    withheld_message: str = "",
 ) -> CaseWork:
     """Decide what is earned, from a case of `case_queryset` and `load_questions` rows.
 
     Library and practice: per-question feedback once the case is answered (progressive
     cases: question by question), then the full reveal. Exams: forms with the saved
-    answers until the attempt is over, then everything. Faculty preview: everything,
-    without a learner's answers. Runs no query.
+    answers until the attempt is over, then everything; a progressive case shows its
+    committed questions read-only and only the first uncommitted one, nothing after it.
+    An exam over whose reveal waits (`withheld_message`) shows the answers read-only.
+    Faculty preview: everything, without a learner's answers. `choice_order`: this
+    attempt's order of choices per question id. Runs no query.
     """
     states = []
     for number, question in enumerate(questions, 1):
         picked = picked_ids(question)
-        lines = [ChoiceLine(c, c.pk in picked) for c in question.choices.all()]
+        choices = list(question.choices.all())
+        order = (choice_order or {}).get(str(question.pk))
+        if order:
+            rank = {pk: i for i, pk in enumerate(order)}
+            choices.sort(key=lambda c: rank.get(c.pk, len(rank)))
+        lines = [ChoiceLine(c, c.pk in picked, i) for i, c in enumerate(choices)]
         states.append(QuestionState(number, question, lines, getattr(question, "response", None)))
     all_answered = bool(states) and all(s.response is not None for s in states)
     if blocked_message:
@@ -440,10 +509,23 @@ def build_case_work(
         revealed = True
         for state in states:
             state.show_feedback = True
+    elif exam and not exam_over and case.progressive:
+        # One question at a time: later questions would give the earlier ones away.
+        revealed = False
+        for state in states:
+            if state.question.pk in committed:
+                state.show_locked = True
+            else:
+                state.show_form = True
+                break
     elif exam and not exam_over:
         revealed = False
         for state in states:
             state.show_form = True
+    elif exam and withheld_message:
+        revealed = False
+        for state in states:
+            state.show_locked = True
     elif exam:
         revealed = True
         for state in states:
@@ -470,6 +552,7 @@ def build_case_work(
         preview=preview,
         exam=exam,
         blocked_message=blocked_message,
+        withheld_message=withheld_message if exam and exam_over else "",
     )
     for state in states:
         if state.show_feedback:
@@ -484,6 +567,43 @@ def build_case_work(
         work.comments = content.comments
         work.rating = content.rating
     return work
+
+
+# Per-choice shares are shown once at least this many residents answered the question.
+SHARE_MIN_RESPONDENTS = 5
+
+
+def add_choice_shares(work: CaseWork) -> None:
+    """After the reveal, each choice's share of residents who picked it (first attempts).
+
+    Two queries whatever the number of questions; hidden below SHARE_MIN_RESPONDENTS so
+    that a share never points at one person's answer.
+    """
+    states = [s for s in work.questions if s.show_feedback and s.choices]
+    if not states or not work.revealed:
+        return
+    first = Response.objects.filter(
+        question__in=[s.question.pk for s in states],
+        is_first_attempt=True,
+        user__groups__name=roles.RESIDENT,
+    )
+    respondents = dict(
+        first.order_by().values("question").annotate(n=Count("id")).values_list("question", "n")
+    )
+    picks = dict(
+        Response.choices.through.objects.filter(response__in=first.values("pk"))
+        .order_by()
+        .values("choice")
+        .annotate(n=Count("id"))
+        .values_list("choice", "n")
+    )
+    for state in states:
+        n = respondents.get(state.question.pk, 0)
+        state.share_respondents = n
+        if n < SHARE_MIN_RESPONDENTS:
+            continue
+        for line in state.choices:
+            line.share = picks.get(line.choice.pk, 0) / n
 
 
 def unknown_figures(case: Case) -> list[FigureView]:
