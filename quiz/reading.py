@@ -416,6 +416,12 @@ class CaseWork:
     withheld_message: str = ""
     # Library cases only: where "Try again" posts once the case is revealed.
     retry_url: str = ""
+    # Quizzes: the next case, offered near the top of the reveal.
+    next_url: str = ""
+    # The comment form: a refusal's message with the text as typed, or a confirmation.
+    comment_error: str = ""
+    comment_draft: str = ""
+    comment_message: str = ""
     figures: list[FigureView] = field(default_factory=list)
     lab_values: list[LabValue] = field(default_factory=list)
     differentials: list[DifferentialDiagnosis] = field(default_factory=list)
