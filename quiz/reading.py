@@ -582,7 +582,7 @@ SHARE_MIN_RESPONDENTS = 5
 def add_choice_shares(work: CaseWork) -> None:
     """After the reveal, each choice's share of residents who picked it (first attempts).
 
-    Two queries whatever the number of questions; hidden below SHARE_MIN_RESPONDENTS so
+    One query whatever the number of questions; hidden below SHARE_MIN_RESPONDENTS so
     that a share never points at one person's answer.
     """
     states = [s for s in work.questions if s.show_feedback and s.choices]
@@ -592,17 +592,21 @@ def add_choice_shares(work: CaseWork) -> None:
         question__in=[s.question.pk for s in states],
         is_first_attempt=True,
         user__groups__name=roles.RESIDENT,
-    )
-    respondents = dict(
-        first.order_by().values("question").annotate(n=Count("id")).values_list("question", "n")
-    )
-    picks = dict(
-        Response.choices.through.objects.filter(response__in=first.values("pk"))
-        .order_by()
-        .values("choice")
+    ).order_by()
+    # One query: picks per (question, choice), each row carrying its question's total.
+    total = (
+        first.filter(question=OuterRef("question"))
+        .values("question")
         .annotate(n=Count("id"))
-        .values_list("choice", "n")
+        .values("n")[:1]
     )
+    rows = first.values("question", "choices").annotate(n=Count("id"), respondents=Subquery(total))
+    respondents: dict[int, int] = {}
+    picks: dict[int, int] = {}
+    for row in rows:
+        respondents[row["question"]] = row["respondents"] or 0
+        if row["choices"] is not None:
+            picks[row["choices"]] = row["n"]
     for state in states:
         n = respondents.get(state.question.pk, 0)
         state.share_respondents = n

@@ -8,7 +8,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Max
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -282,8 +283,30 @@ def quiz_start(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _ordered_items(attempt: Attempt) -> list[QuizItem]:
-    """The quiz's items in this attempt's order (its own when the quiz shuffles)."""
-    items = list(attempt.quiz.items.only("id", "quiz_id", "case_id", "order"))
+    """The quiz's items in this attempt's order (its own when the quiz shuffles).
+
+    Each item carries `asked` (its case's questions) and `done` (this attempt's answers
+    to them) for the navigator, in the same query.
+    """
+    asked = (
+        Question.objects.filter(case=OuterRef("case_id"))
+        .order_by()
+        .values("case")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    done = (
+        Response.objects.filter(attempt=attempt, case=OuterRef("case_id"))
+        .order_by()
+        .values("case")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    items = list(
+        attempt.quiz.items.only("id", "quiz_id", "case_id", "order").annotate(
+            asked=Coalesce(Subquery(asked[:1]), 0), done=Coalesce(Subquery(done[:1]), 0)
+        )
+    )
     by_case = {item.case_id: item for item in items}
     return [by_case[case_id] for case_id in attempt.ordered(list(by_case))]
 
@@ -347,22 +370,9 @@ def _attempt_case_work(
 
 def _steps(attempt: Attempt, items: list[QuizItem], position: int | None) -> list[dict[str, Any]]:
     """The navigator: each case unanswered, partly answered or answered, and flagged."""
-    answered = dict(
-        attempt.responses.order_by()
-        .values("case_id")
-        .annotate(n=Count("id"))
-        .values_list("case_id", "n")
-    )
-    asked = dict(
-        Question.objects.filter(case__in=[item.case_id for item in items])
-        .order_by()
-        .values("case_id")
-        .annotate(n=Count("id"))
-        .values_list("case_id", "n")
-    )
     steps = []
     for n, item in enumerate(items, 1):
-        done, total = answered.get(item.case_id, 0), asked.get(item.case_id, 0)
+        done, total = item.done, item.asked  # type: ignore[attr-defined]
         state = "answered" if total and done >= total else ("partly" if done else "unanswered")
         steps.append(
             {
@@ -478,7 +488,7 @@ def _exam_post(
                 "saved_at": stamp,
                 "attempt": attempt,
                 "quiz": attempt.quiz,
-                "steps": _steps(attempt, items, position),
+                "steps": _steps(attempt, _ordered_items(attempt), position),
                 "oob": True,
             }
             return render(request, "quiz/includes/save_status.html", context)
@@ -614,7 +624,8 @@ def progress_page(request: HttpRequest) -> HttpResponse:
     if not roles.is_resident(request.user):
         raise PermissionDenied("Progress is a resident's own page.")
     data = progress.resident_progress(request.user)
-    return render(request, "quiz/progress.html", {"progress": data})
+    context = {"progress": data, "review_due": data.due_reviews}  # the menu reads it too
+    return render(request, "quiz/progress.html", context)
 
 
 # ---------------------------------------------------------------- review

@@ -227,15 +227,23 @@ PAGES: dict[str, Page] = {
     "teachingfile:healthz": Page(1, ("anonymous",)),
     "teachingfile:case_list": Page(8, ("resident", "faculty")),
     # The resident has answered this case (the reveal); the other resident has not.
-    "teachingfile:case_detail": Page(6, ("resident", "other_resident", "faculty"), _case),
+    # Issue #12 added one query for residents (the menu's "Review (N due)") and one for a
+    # revealed case (each choice's share of residents).
+    "teachingfile:case_detail": Page(8, ("resident", "other_resident", "faculty"), _case),
     "quiz:quiz_list": Page(9, ("resident", "faculty")),
     "quiz:quiz_detail": Page(9, ("resident", "faculty"), _quiz),
     "quiz:attempt_results": Page(9, ("resident",), _attempt),
     "quiz:attempt_case": Page(
-        8,
+        9,  # issue #12: + the menu's due count
         ("resident",),
         lambda w: {"pk": w.quiz.pk, "attempt_pk": w.open_attempt.pk, "position": 1},
     ),
+    # The hand-in confirmation of the resident's open attempt (issue #12).
+    "quiz:attempt_finish": Page(
+        8, ("resident",), lambda w: {"pk": w.quiz.pk, "attempt_pk": w.open_attempt.pk}
+    ),
+    # A resident's own progress, beside the cohort's averages (issue #12).
+    "quiz:progress": Page(15, ("resident", "other_resident")),
     "quiz:review_queue": Page(11, ("resident",)),
     "quiz:review_feedback": Page(12, ("resident",), lambda w: {"pk": w.resident_response.pk}),
     "reports:reports_home": Page(9, ("director",)),

@@ -78,7 +78,7 @@ def test_a_20000_character_comment_is_refused_and_the_text_is_kept(
     assert "at most 5,000 characters" in page and "this one has 20,012" in page
     assert "end-of-my-text</textarea>" in page  # nothing typed is lost
     if htmx:
-        assert page.lstrip().startswith("<section class=\"comments\" id=\"comments\"")
+        assert page.lstrip().startswith('<section class="comments" id="comments"')
 
 
 def test_a_comment_of_exactly_5000_characters_is_posted(
