@@ -42,10 +42,11 @@ def _later_question_traces(question: Question) -> list[str]:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("seeded")
 @pytest.mark.parametrize("public_id", SEED_IDS)
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain-post"])
 def test_an_exam_asks_progressive_questions_one_at_a_time_and_reveals_only_at_the_end(
-    seeded: None, client: Client, resident: AbstractUser, public_id: str, htmx: bool
+    client: Client, resident: AbstractUser, public_id: str, htmx: bool
 ) -> None:
     case = Case.objects.get(public_id=public_id)
     quiz = Quiz.objects.create(
@@ -91,8 +92,9 @@ def test_an_exam_asks_progressive_questions_one_at_a_time_and_reveals_only_at_th
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("seeded")
 def test_a_later_question_cannot_be_answered_before_the_first_is_committed(
-    seeded: None, client: Client, resident: AbstractUser
+    client: Client, resident: AbstractUser
 ) -> None:
     case = Case.objects.get(public_id="tf-0003")
     first, second, _third = list(case.questions.all())

@@ -333,7 +333,7 @@ def test_shuffled_cases_and_choices_keep_their_order_on_reload(
 def test_the_reveal_can_wait_for_the_due_date(
     client: Client, resident: AbstractUser, cohort: object
 ) -> None:
-    quiz, rows = _exam(reveal_before_due=False)
+    quiz, _rows = _exam(reveal_before_due=False)
     AssignmentFactory(quiz=quiz, cohort=cohort, due_at=START + timedelta(days=2))
     client.force_login(resident)
     with time_machine.travel(START, tick=False):
