@@ -85,6 +85,26 @@ class Quiz(models.Model):
         default=False, help_text="Any resident may take it, assigned or not."
     )
     cases = models.ManyToManyField(Case, through="QuizItem", related_name="quizzes")
+    # --- attempts policy (issue #12) ---
+    attempts_allowed = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="How many times a resident may take it. Empty: once for an exam, "
+        "without limit for practice.",
+    )
+    reveal_before_due = models.BooleanField(
+        default=True,
+        help_text="Exams: show the answers as soon as a resident hands in. Off: only once "
+        "the due date of the resident's assignment has passed.",
+    )
+    shuffle_cases = models.BooleanField(
+        default=False, help_text="Each attempt gets its own order of cases."
+    )
+    shuffle_choices = models.BooleanField(
+        default=False, help_text="Each attempt gets its own order of the choices of a question."
+    )
+    # --- end attempts policy ---
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -105,6 +125,13 @@ class Quiz(models.Model):
     @property
     def is_exam(self) -> bool:
         return self.mode == self.Mode.EXAM
+
+    @property
+    def attempt_limit(self) -> int | None:
+        """Attempts a learner may start; None means no limit."""
+        if self.attempts_allowed is not None:
+            return self.attempts_allowed
+        return 1 if self.is_exam else None
 
 
 class QuizItem(models.Model):
@@ -171,6 +198,16 @@ class Attempt(models.Model):
     deadline = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     score = models.FloatField(null=True, blank=True, help_text="Mean response score, 0..1.")
+    # --- per-attempt order and exam workspace state (issue #12) ---
+    # Fixed at start when the quiz shuffles, so that a reload shows the same order.
+    case_order = models.JSONField(default=list, blank=True, help_text="Case ids, in order.")
+    choice_order = models.JSONField(
+        default=dict, blank=True, help_text="Question id -> choice ids, in order."
+    )
+    flagged = models.JSONField(default=list, blank=True, help_text="Case ids flagged for review.")
+    # Progressive cases in an exam: questions whose answer the learner committed (locked).
+    committed = models.JSONField(default=list, blank=True, help_text="Question ids committed.")
+    # --- end ---
 
     objects = AttemptQuerySet.as_manager()
 
@@ -193,6 +230,14 @@ class Attempt(models.Model):
         if self.deadline is None:
             return None
         return max(self.deadline - (now or timezone.now()), timedelta(0))
+
+    def ordered(self, case_ids: list[int]) -> list[int]:
+        """The quiz's case ids in this attempt's order (cases added since go last)."""
+        if not self.case_order:
+            return list(case_ids)
+        known = set(case_ids)
+        first = [pk for pk in self.case_order if pk in known]
+        return first + [pk for pk in case_ids if pk not in set(first)]
 
 
 class Response(models.Model):

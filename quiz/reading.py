@@ -17,12 +17,12 @@ Loading reveal rows is not showing them: what may reach a template is decided in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from quiz import rules
 from quiz.models import Attempt, Response, ReviewCard
@@ -225,10 +225,22 @@ def reveal_extras(case: Case, user: AnyUser) -> RevealExtras:
 # ---------------------------------------------------------------- what is earned
 
 
+LETTERS = "ABCDEFGHIJ"
+
+
 @dataclass
 class ChoiceLine:
     choice: Choice
     picked: bool = False
+    position: int = 0
+    # After the reveal: the share of residents who picked it on their first attempt
+    # (None when fewer than SHARE_MIN_RESPONDENTS answered).
+    share: float | None = None
+
+    @property
+    def letter(self) -> str:
+        """The letter as shown in this attempt's order (choices may be shuffled)."""
+        return LETTERS[self.position] if self.position < len(LETTERS) else str(self.position + 1)
 
 
 @dataclass
@@ -239,8 +251,12 @@ class QuestionState:
     response: Response | None
     show_form: bool = False
     show_feedback: bool = False
+    # Exams: an answer shown read-only, without feedback (committed, or handed in while
+    # the reveal waits for the due date).
+    show_locked: bool = False
     accepted: list[AcceptedAnswer] = field(default_factory=list)
     draft_text: str | None = None
+    share_respondents: int = 0
 
     @property
     def text_value(self) -> str:
@@ -251,6 +267,22 @@ class QuestionState:
     @property
     def is_pending(self) -> bool:
         return self.response is not None and self.response.method == Response.Method.PENDING
+
+    @property
+    def is_answered(self) -> bool:
+        return self.response is not None
+
+
+@dataclass
+class ScoreSummary:
+    right: int
+    total: int
+    mean: float | None
+    pending: int
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.mean is None else round(self.mean * 100)
 
 
 @dataclass
@@ -267,8 +299,16 @@ class CaseWork:
     blocked_message: str = ""
     error: str = ""
     saved_message: str = ""
+    # Exams handed in whose reveal waits for the due date: the message saying when.
+    withheld_message: str = ""
     # Library cases only: where "Try again" posts once the case is revealed.
     retry_url: str = ""
+    # Quizzes: the next case, offered near the top of the reveal.
+    next_url: str = ""
+    # The comment form: a refusal's message with the text as typed, or a confirmation.
+    comment_error: str = ""
+    comment_draft: str = ""
+    comment_message: str = ""
     figures: list[FigureView] = field(default_factory=list)
     lab_values: list[LabValue] = field(default_factory=list)
     differentials: list[DifferentialDiagnosis] = field(default_factory=list)
@@ -296,6 +336,30 @@ class CaseWork:
     def any_feedback(self) -> bool:
         return any(q.show_feedback for q in self.questions)
 
+    @property
+    def open_question(self) -> QuestionState | None:
+        """Progressive exam cases: the one question open for an answer."""
+        if not (self.exam and self.case.progressive):
+            return None
+        return next((q for q in self.questions if q.show_form), None)
+
+    @property
+    def score_summary(self) -> ScoreSummary | None:
+        """The "2 of 3 · 67 %" line at the top of the reveal (not for a faculty preview)."""
+        if not self.revealed or self.preview:
+            return None
+        scores = [q.response.score for q in self.questions if q.response is not None]
+        known = [s for s in scores if s is not None]
+        return ScoreSummary(
+            right=sum(1 for s in known if s >= 1),
+            total=len(self.questions),
+            # Unanswered questions count as 0 once revealed, as the attempt score does.
+            mean=(sum(known) / (len(known) + len(self.questions) - len(scores)))
+            if known or len(scores) < len(self.questions)
+            else None,
+            pending=len(scores) - len(known),
+        )
+
 
 def build_case_work(
     *,
@@ -308,19 +372,30 @@ def build_case_work(
     exam_over: bool = False,
     preview: bool = False,
     blocked_message: str = "",
+    committed: Collection[int] = (),
+    choice_order: Mapping[str, list[int]] | None = None,
+    withheld_message: str = "",
 ) -> CaseWork:
     """Decide what is earned, from a case of `case_queryset` and `load_questions` rows.
 
     Library and practice: per-question feedback once the case is answered (progressive
     cases: question by question), then the full reveal. Exams: forms with the saved
-    answers until the attempt is over, then everything. Faculty preview: everything,
-    without a learner's answers. Queries only for the reveal's comments, companions and
-    ratings (`reveal_extras`), once it is earned.
+    answers until the attempt is over, then everything; a progressive case shows its
+    committed questions read-only and only the first uncommitted one, nothing after it.
+    An exam over whose reveal waits (`withheld_message`) shows the answers read-only.
+    Faculty preview: everything, without a learner's answers. `choice_order`: this
+    attempt's order of choices per question id. Queries only for the reveal's comments,
+    companions and ratings (`reveal_extras`), once it is earned.
     """
     states = []
     for number, line in enumerate(questions, 1):
-        choices = [ChoiceLine(c, c.pk in line.picked) for c in line.question.choices.all()]
-        states.append(QuestionState(number, line.question, choices, line.response))
+        choices = list(line.question.choices.all())
+        order = (choice_order or {}).get(str(line.question.pk))
+        if order:
+            rank = {pk: i for i, pk in enumerate(order)}
+            choices.sort(key=lambda c: rank.get(c.pk, len(rank)))
+        lines = [ChoiceLine(c, c.pk in line.picked, i) for i, c in enumerate(choices)]
+        states.append(QuestionState(number, line.question, lines, line.response))
     all_answered = rules.attempt_reveal(
         (s.question.pk for s in states), (s.question.pk for s in states if s.response)
     )
@@ -330,10 +405,23 @@ def build_case_work(
         revealed = True
         for state in states:
             state.show_feedback = True
+    elif exam and not exam_over and case.progressive:
+        # One question at a time: later questions would give the earlier ones away.
+        revealed = False
+        for state in states:
+            if state.question.pk in committed:
+                state.show_locked = True
+            else:
+                state.show_form = True
+                break
     elif exam and not exam_over:
         revealed = False
         for state in states:
             state.show_form = True
+    elif exam and withheld_message:
+        revealed = False
+        for state in states:
+            state.show_locked = True
     elif exam:
         revealed = True
         for state in states:
@@ -360,6 +448,7 @@ def build_case_work(
         preview=preview,
         exam=exam,
         blocked_message=blocked_message,
+        withheld_message=withheld_message if exam and exam_over else "",
     )
     for state in states:
         if state.show_feedback:
@@ -375,6 +464,47 @@ def build_case_work(
         work.comments = extras.comments
         work.rating = extras.rating
     return work
+
+
+# Per-choice shares are shown once at least this many residents answered the question.
+SHARE_MIN_RESPONDENTS = 5
+
+
+def add_choice_shares(work: CaseWork) -> None:
+    """After the reveal, each choice's share of residents who picked it (first attempts).
+
+    One query whatever the number of questions; hidden below SHARE_MIN_RESPONDENTS so
+    that a share never points at one person's answer.
+    """
+    states = [s for s in work.questions if s.show_feedback and s.choices]
+    if not states or not work.revealed:
+        return
+    first = Response.objects.filter(
+        question__in=[s.question.pk for s in states],
+        is_first_attempt=True,
+        user__groups__name=roles.RESIDENT,
+    ).order_by()
+    # One query: picks per (question, choice), each row carrying its question's total.
+    total = (
+        first.filter(question=OuterRef("question"))
+        .values("question")
+        .annotate(n=Count("id"))
+        .values("n")[:1]
+    )
+    rows = first.values("question", "choices").annotate(n=Count("id"), respondents=Subquery(total))
+    respondents: dict[int, int] = {}
+    picks: dict[int, int] = {}
+    for row in rows:
+        respondents[row["question"]] = row["respondents"] or 0
+        if row["choices"] is not None:
+            picks[row["choices"]] = row["n"]
+    for state in states:
+        n = respondents.get(state.question.pk, 0)
+        state.share_respondents = n
+        if n < SHARE_MIN_RESPONDENTS:
+            continue
+        for line in state.choices:
+            line.share = picks.get(line.choice.pk, 0) / n
 
 
 def unknown_figures(case: Case) -> list[FigureView]:

@@ -33,7 +33,7 @@ from django.db.models.functions import Coalesce, TruncWeek
 from django.http import HttpResponse
 from django.utils import timezone
 
-from quiz.models import Assignment, Attempt, Cohort, Membership, Response
+from quiz.models import Assignment, Attempt, Cohort, Membership, Quiz, Response
 from teachingfile import roles
 from teachingfile.models import Case, Category, Modality, Region
 
@@ -284,9 +284,26 @@ def _modality_filter(code: str) -> Q:
     )
 
 
+def counted_responses(user_ids: Any) -> QuerySet[Response]:
+    """Scored responses that count in a learner's figures: a running exam's drafts do not.
+
+    rules: "is an exam running" (moves to quiz/rules.py). A draft's score, shown to the
+    learner on /progress/, would tell whether an answer they may still change is right;
+    the director's view uses the same rows so that both pages agree.
+    """
+    return Response.objects.filter(user_id__in=user_ids, score__isnull=False).exclude(
+        attempt__quiz__mode=Quiz.Mode.EXAM, attempt__finished_at__isnull=True
+    )
+
+
 def resident_topics(resident_id: int) -> dict[str, list[dict[str, Any]]]:
     """Mean score and count by modality, region and category: three queries."""
-    responses = Response.objects.filter(user_id=resident_id, score__isnull=False).order_by()
+    return topics_of(counted_responses([resident_id]))
+
+
+def topics_of(responses: QuerySet[Response]) -> dict[str, list[dict[str, Any]]]:
+    """Mean score and count of these responses by modality, region and category."""
+    responses = responses.order_by()
     modality_aggs: dict[str, Any] = {}
     for code in Modality.values:
         modality_aggs[f"n_{code}"] = Count("id", filter=_modality_filter(code))

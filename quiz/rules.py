@@ -12,6 +12,8 @@ The reveal rule, in words:
   review sessions do not (they ask one question at a time), and an exam counts only once
   it is finished (its unanswered questions are then written as 0, so a handed-in exam
   always counts).
+* A handed-in exam whose quiz opens its answers only after the due date earns nothing
+  until that date (`withheld_exams`).
 * An earned reveal is still *held back* while the learner sits a running exam (unfinished,
   before its deadline) that contains the case: the exam must not be answerable by opening
   the library.
@@ -25,10 +27,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from quiz.models import Attempt, Cohort, Quiz, Response
+from quiz.models import Assignment, Attempt, Cohort, Quiz, Response
 from teachingfile import roles
 from teachingfile.models import Case, Question
 from teachingfile.roles import AnyUser, may_edit_case
@@ -75,16 +77,47 @@ def attempt_is_running_exam(attempt: Attempt, *, now: datetime | None = None) ->
 # ---------------------------------------------------------------- the reveal
 
 
-def counting_responses(user: AnyUser) -> QuerySet[Response]:
+def withheld_exams(user: AnyUser, *, now: datetime | None = None) -> QuerySet[Attempt]:
+    """Handed-in exams whose quiz opens the answers only after a due date still ahead.
+
+    The due date is that of the quiz's assignment to one of the learner's cohorts (the
+    latest, if several): until it passes, the exam earns no reveal.
+    """
+    return Attempt.objects.filter(
+        user=user,
+        kind=Attempt.Kind.QUIZ,
+        quiz__mode=Quiz.Mode.EXAM,
+        quiz__reveal_before_due=False,
+        finished_at__isnull=False,
+        quiz__assignments__cohort__memberships__resident=user,
+        quiz__assignments__due_at__gt=now or timezone.now(),
+    )
+
+
+def reveal_withheld_until(attempt: Attempt, *, now: datetime | None = None) -> datetime | None:
+    """When a handed-in exam's answers open, if that is still ahead (else None)."""
+    quiz = attempt.quiz
+    if quiz is None or not quiz.is_exam or quiz.reveal_before_due or not attempt.is_finished:
+        return None
+    due = Assignment.objects.filter(
+        quiz=quiz, cohort__memberships__resident=attempt.user_id, due_at__isnull=False
+    ).aggregate(due=Max("due_at"))["due"]
+    if due is None or due <= (now or timezone.now()):
+        return None
+    return due
+
+
+def counting_responses(user: AnyUser, *, now: datetime | None = None) -> QuerySet[Response]:
     """The learner's responses in attempts that can earn a reveal."""
     return (
         Response.objects.filter(user=user)
         .exclude(attempt__kind=Attempt.Kind.REVIEW)
         .exclude(attempt__quiz__mode=Quiz.Mode.EXAM, attempt__finished_at__isnull=True)
+        .exclude(attempt__in=withheld_exams(user, now=now))
     )
 
 
-def earned_case_ids(user: AnyUser) -> QuerySet[Response]:
+def earned_case_ids(user: AnyUser, *, now: datetime | None = None) -> QuerySet[Response]:
     """SQL (`values("case_id")`): cases with every question answered in one counting attempt."""
     needed = (
         Question.objects.filter(case=OuterRef("case"))
@@ -94,7 +127,7 @@ def earned_case_ids(user: AnyUser) -> QuerySet[Response]:
         .values("n")
     )
     return (
-        counting_responses(user)
+        counting_responses(user, now=now)
         .order_by()
         .values("attempt_id", "case_id")
         .annotate(answered=Count("question", distinct=True), needed=Subquery(needed))
@@ -109,7 +142,7 @@ def revealed_cases(user: AnyUser, *, now: datetime | None = None) -> QuerySet[Ca
         return Case.objects.all()
     if not user.is_authenticated:
         return Case.objects.none()
-    return Case.objects.filter(pk__in=earned_case_ids(user)).exclude(
+    return Case.objects.filter(pk__in=earned_case_ids(user, now=now)).exclude(
         pk__in=running_exams(user, now=now).values("quiz__items__case")
     )
 
@@ -158,6 +191,8 @@ __all__ = [
     "exam_running_for",
     "may_edit_case",
     "reveal_visible",
+    "reveal_withheld_until",
     "revealed_cases",
     "running_exams",
+    "withheld_exams",
 ]

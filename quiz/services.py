@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,14 @@ from quiz import reading, rules, scheduling, scoring
 from quiz.models import Attempt, Quiz, Response, ReviewCard
 from teachingfile import roles
 from teachingfile.models import Case, Choice, Comment, Question
+
+
+class AttemptRefused(Exception):
+    """An attempt the quiz's policy does not allow; the message is shown as is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class AnswerRefused(Exception):
@@ -79,26 +88,61 @@ def case_attempt_start(*, user: Any, case: Case) -> Attempt:
     return attempt
 
 
-@transaction.atomic
 def quiz_attempt_start(*, user: Any, quiz: Quiz, now: datetime | None = None) -> Attempt:
-    """Resume the learner's unfinished attempt at this quiz, or start one.
+    """Resume the learner's unfinished attempt at this quiz, or start one if allowed.
 
-    An exam's deadline is fixed here, from the quiz's time limit at the moment of start.
+    An exam's deadline is fixed here, from the quiz's time limit at the moment of start;
+    so is the attempt's order of cases and choices when the quiz shuffles them. Refuses
+    (AttemptRefused) once the learner has used the attempts the quiz allows.
     """
     now = now or timezone.now()
+    expired = Attempt.objects.filter(
+        user=user, kind=Attempt.Kind.QUIZ, quiz=quiz, finished_at__isnull=True, deadline__lt=now
+    ).first()
+    if expired is not None:
+        # Closed in its own transaction, so that a refusal below does not undo it.
+        attempt_finish(attempt=expired, now=now)
+    return _quiz_attempt_open(user=user, quiz=quiz, now=now)
+
+
+@transaction.atomic
+def _quiz_attempt_open(*, user: Any, quiz: Quiz, now: datetime) -> Attempt:
     # Lock the quiz row: two clicks on "Start" must not open two attempts.
     _lock(Quiz.objects.filter(pk=quiz.pk))
-    current = Attempt.objects.filter(
-        user=user, kind=Attempt.Kind.QUIZ, quiz=quiz, finished_at__isnull=True
-    ).first()
+    attempts = list(
+        Attempt.objects.filter(user=user, kind=Attempt.Kind.QUIZ, quiz=quiz).only(
+            "id", "finished_at", "deadline"
+        )
+    )
+    current = next((a for a in attempts if a.finished_at is None), None)
     if current is not None:
-        if current.is_past_deadline(now):
-            attempt_finish(attempt=current, now=now)
-        else:
-            return current
+        if not current.is_past_deadline(now):
+            return Attempt.objects.get(pk=current.pk)
+        attempt_finish(attempt=current, now=now)
+    limit = quiz.attempt_limit
+    if limit is not None and len(attempts) >= limit:
+        raise AttemptRefused(
+            f"You have used the {limit} attempt{'s' if limit != 1 else ''} this "
+            f"{'exam' if quiz.is_exam else 'quiz'} allows."
+        )
     attempt = Attempt(user=user, kind=Attempt.Kind.QUIZ, quiz=quiz, started_at=now)
     if quiz.is_exam and quiz.time_limit:
         attempt.deadline = now + quiz.time_limit
+    shuffler = random.SystemRandom()
+    if quiz.shuffle_cases:
+        order = list(quiz.items.values_list("case_id", flat=True))
+        shuffler.shuffle(order)
+        attempt.case_order = order
+    if quiz.shuffle_choices:
+        rows = Choice.objects.filter(question__case__quiz_items__quiz=quiz).values_list(
+            "question_id", "id"
+        )
+        by_question: dict[str, list[int]] = {}
+        for question_id, choice_id in rows.order_by("question_id", "order", "id"):
+            by_question.setdefault(str(question_id), []).append(choice_id)
+        for ids in by_question.values():
+            shuffler.shuffle(ids)
+        attempt.choice_order = by_question
     attempt.full_clean()
     attempt.save()
     return attempt
@@ -171,14 +215,7 @@ def attempt_answer(
         Attempt.objects.select_for_update(of=("self",)).select_related("quiz").get(pk=attempt.pk)
     )
     is_exam = attempt.quiz is not None and attempt.quiz.is_exam
-    if attempt.is_past_deadline(now):
-        raise AnswerRefused(
-            "Time is up: the exam closed at "
-            f"{timezone.localtime(attempt.deadline):%H:%M:%S}, so this answer was not saved.",
-            code="deadline",
-        )
-    if attempt.is_finished:
-        raise AnswerRefused("This attempt is finished; answers can no longer change.", code="done")
+    _refuse_if_closed(attempt, now)
     outside_exams = not is_exam and attempt.kind != Attempt.Kind.REVIEW
     if outside_exams and rules.exam_running(attempt.user, case, now=now):
         raise AnswerRefused(
@@ -193,6 +230,92 @@ def attempt_answer(
         now=now,
         shown_at=shown_at,
     )
+
+
+def _refuse_if_closed(attempt: Attempt, now: datetime) -> None:
+    if attempt.is_past_deadline(now):
+        raise AnswerRefused(
+            "Time is up: the exam closed at "
+            f"{timezone.localtime(attempt.deadline):%H:%M:%S}, so this answer was not saved.",
+            code="deadline",
+        )
+    if attempt.is_finished:
+        raise AnswerRefused("This attempt is finished; answers can no longer change.", code="done")
+
+
+@dataclass
+class Saved:
+    """The outcome of an exam save: the case's questions as now stored, and the attempt."""
+
+    attempt: Attempt
+    questions: list[reading.LearnerQuestion]
+    committed: bool = False
+
+
+@transaction.atomic
+def exam_save(
+    *,
+    attempt: Attempt,
+    case: Case,
+    answers: Mapping[int, Answer],
+    flag: bool | None = None,
+    commit: bool = False,
+    now: datetime | None = None,
+) -> Saved:
+    """Store an exam's answers to one case as they stand: the autosave and the plain form.
+
+    A non-blank answer is scored and replaces the earlier one; a cleared answer removes
+    the stored one, so a reload shows exactly what was last typed. `flag` marks the case
+    for review (None leaves it). Progressive cases: only the first uncommitted question
+    may change; `commit` locks it and opens the next one. Nothing is stored once the
+    deadline has passed or the attempt is finished (AnswerRefused).
+    """
+    now = now or timezone.now()
+    attempt = (
+        Attempt.objects.select_for_update(of=("self",)).select_related("quiz").get(pk=attempt.pk)
+    )
+    _refuse_if_closed(attempt, now)
+    if attempt.quiz is None or not attempt.quiz.is_exam:
+        raise AnswerRefused("Only exams keep answers as drafts.", code="unknown")
+    questions = reading.load_questions(case, user=attempt.user, attempt=attempt, with_history=True)
+    by_pk = {q.pk: q for q in questions}
+    if set(answers) - set(by_pk):
+        raise AnswerRefused("That question does not belong to this case.", code="unknown")
+    committed = [pk for pk in attempt.committed if pk in by_pk]
+    open_question = None
+    if case.progressive:
+        open_question = next((q for q in questions if q.pk not in committed), None)
+        if any(open_question is None or pk != open_question.pk for pk in answers):
+            raise AnswerRefused(
+                "A committed answer cannot change, and the questions of this case come "
+                "one at a time.",
+                code="order",
+            )
+    given = {pk: a for pk, a in answers.items() if not answer_is_blank(by_pk[pk].question, a)}
+    cleared = [pk for pk in answers if pk not in given and by_pk[pk].response is not None]
+    if cleared:
+        Response.objects.filter(attempt=attempt, question_id__in=cleared).delete()
+        for pk in cleared:
+            by_pk[pk].response = None
+            by_pk[pk].picked = frozenset()
+    if given:
+        _answer(attempt=attempt, case=case, questions=questions, answers=given, now=now)
+    changed: list[str] = []
+    if flag is not None and flag != (case.pk in attempt.flagged):
+        attempt.flagged = (
+            [*attempt.flagged, case.pk] if flag else [pk for pk in attempt.flagged if pk != case.pk]
+        )
+        changed.append("flagged")
+    did_commit = False
+    if commit and open_question is not None:
+        if open_question.response is None:
+            raise AnswerRefused("Answer the question before committing it.", code="blank")
+        attempt.committed = [*attempt.committed, open_question.pk]
+        changed.append("committed")
+        did_commit = True
+    if changed:
+        attempt.save(update_fields=changed)
+    return Saved(attempt=attempt, questions=questions, committed=did_commit)
 
 
 def _check_answers(
@@ -511,7 +634,17 @@ def review_card_update(*, card: ReviewCard, score: float, now: datetime) -> Revi
 
 @transaction.atomic
 def comment_create(*, case: Case, author: Any, body: str) -> Comment:
-    comment = Comment(case=case, author=author, body=body.strip())
+    """Post a comment; an empty or over-long one is refused with a message saying which."""
+    body = body.strip()
+    limit = Comment._meta.get_field("body").max_length or 0  # the model holds the limit
+    if not body:
+        raise ValidationError("Write something before posting: the comment is empty.")
+    if len(body) > limit:
+        raise ValidationError(
+            f"A comment can be at most {limit:,} characters; this one has {len(body):,}. "
+            "Shorten it and post again (your text is kept below)."
+        )
+    comment = Comment(case=case, author=author, body=body)
     comment.full_clean()
     comment.save()
     return comment

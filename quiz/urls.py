@@ -34,6 +34,12 @@ urlpatterns = [
         views.attempt_case_answer,
         name="attempt_case_answer",
     ),
+    path(
+        "quizzes/<int:pk>/attempts/<int:attempt_pk>/cases/<int:position>/save/",
+        views.attempt_case_save,
+        name="attempt_case_save",
+    ),
+    path("progress/", views.progress_page, name="progress"),
     path("review/", views.review_queue, name="review_queue"),
     path("review/<int:pk>/answer/", views.review_answer, name="review_answer"),
     path("review/responses/<int:pk>/", views.review_feedback, name="review_feedback"),

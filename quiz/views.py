@@ -8,17 +8,20 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from quiz import rules, services
+from quiz import progress, rules, services
 from quiz.models import Assignment, Attempt, Quiz, QuizItem, Response, ReviewCard
 from quiz.reading import (
     CaseWork,
     LearnerQuestion,
+    add_choice_shares,
     build_case_work,
     case_queryset,
     latest_library_attempt,
@@ -27,8 +30,7 @@ from quiz.reading import (
     unknown_lab_values,
 )
 from teachingfile import roles
-from teachingfile.models import Case, Figure
-from teachingfile.viewing import figure_views
+from teachingfile.models import Case, Question
 
 REVEAL_TEMPLATE = "quiz/includes/reveal.html"
 
@@ -66,6 +68,8 @@ def library_case_work(
     )
     if work.revealed and not preview:
         work.retry_url = reverse("quiz:case_retry", args=[case.public_id])
+    if work.revealed:
+        add_choice_shares(work)
     return work
 
 
@@ -122,15 +126,28 @@ def case_retry(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 @login_required
 def comment_add(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Post a comment after the reveal; a refusal comes back with the text kept (400/422)."""
     case = _get_case_for_user(request, public_id)
     if not rules.reveal_visible(request.user, case):
         raise PermissionDenied("Comments open once you have answered the case.")
+    body = request.POST.get("body", "")
     try:
-        services.comment_create(case=case, author=request.user, body=request.POST.get("body", ""))
+        services.comment_create(case=case, author=request.user, body=body)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "Comment posted.")
+        work = library_case_work(request, case)
+        work.comment_error = " ".join(error.messages)
+        work.comment_draft = body
+        if _is_htmx(request):
+            context = {"work": work, "case": case}
+            return render(request, "quiz/includes/comments.html", context, status=422)
+        context = case_page_context(request, case, work)
+        return render(request, "teachingfile/case_detail.html", context, status=400)
+    if _is_htmx(request):
+        case = _get_case_for_user(request, public_id)  # the list with the new comment
+        work = library_case_work(request, case)
+        work.comment_message = "Comment posted."
+        return render(request, "quiz/includes/comments.html", {"work": work, "case": case})
+    messages.success(request, "Comment posted.")
     return redirect(f"{case.get_absolute_url()}#comments")
 
 
@@ -183,18 +200,18 @@ def quiz_list(request: HttpRequest) -> HttpResponse:
         .order_by("due_at", "id")
     )
     assigned_ids = {a.quiz_id for a in assignments}
-    open_quizzes = Quiz.objects.filter(is_open=True).exclude(pk__in=assigned_ids).order_by("title")
-    finished = set(
-        Attempt.objects.filter(
-            user=request.user, kind=Attempt.Kind.QUIZ, finished_at__isnull=False
-        ).values_list("quiz_id", flat=True)
+    open_quizzes = list(
+        Quiz.objects.filter(is_open=True).exclude(pk__in=assigned_ids).order_by("title")
     )
+    statuses = progress.quiz_statuses(request.user)
+    for quiz_row in [a.quiz for a in assignments] + open_quizzes:
+        quiz_row.status = statuses.get(quiz_row.pk, progress.NOT_STARTED)  # type: ignore[attr-defined]
     for assignment in assignments:
-        assignment.is_done = assignment.quiz_id in finished
+        assignment.is_done = assignment.quiz.status.label == "handed in"  # type: ignore[attr-defined]
         assignment.is_overdue = (
             assignment.due_at is not None and assignment.due_at < now and not assignment.is_done
         )
-    context = {"assignments": assignments, "open_quizzes": open_quizzes, "finished": finished}
+    context = {"assignments": assignments, "open_quizzes": open_quizzes}
     return render(request, "quiz/quiz_list.html", context)
 
 
@@ -213,11 +230,14 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
             Attempt.objects.filter(user=request.user, quiz=quiz, kind=Attempt.Kind.QUIZ)
         )
         current = None
+    limit = quiz.attempt_limit
     context = {
         "quiz": quiz,
         "items": items,
         "current": current,
         "finished_attempts": [a for a in attempts if a.is_finished],
+        "attempt_limit": limit,
+        "attempts_left": None if limit is None else max(limit - len(attempts), 0),
     }
     return render(request, "quiz/quiz_detail.html", context)
 
@@ -230,21 +250,65 @@ def quiz_start(request: HttpRequest, pk: int) -> HttpResponse:
     if not quiz.items.exists():
         messages.error(request, "This quiz has no cases yet.")
         return redirect(quiz.get_absolute_url())
-    attempt = services.quiz_attempt_start(user=request.user, quiz=quiz)
+    try:
+        attempt = services.quiz_attempt_start(user=request.user, quiz=quiz)
+    except services.AttemptRefused as refused:
+        messages.error(request, refused.message)
+        return redirect(quiz.get_absolute_url())
     answered = set(attempt.responses.values_list("case_id", flat=True))
-    items = list(quiz.items.values_list("case_id", flat=True))
-    position = next((i for i, case_id in enumerate(items, 1) if case_id not in answered), 1)
+    order = attempt.ordered(list(quiz.items.values_list("case_id", flat=True)))
+    position = next((i for i, case_id in enumerate(order, 1) if case_id not in answered), 1)
     return redirect("quiz:attempt_case", quiz.pk, attempt.pk, position)
 
 
+def _ordered_items(attempt: Attempt) -> list[QuizItem]:
+    """The quiz's items in this attempt's order (its own when the quiz shuffles).
+
+    Each item carries `asked` (its case's questions) and `done` (this attempt's answers
+    to them) for the navigator, in the same query.
+    """
+    asked = (
+        Question.objects.filter(case=OuterRef("case_id"))
+        .order_by()
+        .values("case")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    done = (
+        Response.objects.filter(attempt=attempt, case=OuterRef("case_id"))
+        .order_by()
+        .values("case")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    items = list(
+        attempt.quiz.items.only("id", "quiz_id", "case_id", "order").annotate(
+            asked=Coalesce(Subquery(asked[:1]), 0), done=Coalesce(Subquery(done[:1]), 0)
+        )
+    )
+    by_case = {item.case_id: item for item in items}
+    return [by_case[case_id] for case_id in attempt.ordered(list(by_case))]
+
+
 def _item_at(request: HttpRequest, attempt: Attempt, position: int) -> tuple[list[QuizItem], Case]:
-    items = list(attempt.quiz.items.only("id", "quiz_id", "case_id", "order"))
+    items = _ordered_items(attempt)
     if not 1 <= position <= len(items):
         raise Http404("No such case in this quiz.")
     # A quiz may hold a case retired since it was built: the attempt still shows it.
     cases = case_queryset(request.user, cases=Case.objects.all(), library=False)
     case = get_object_or_404(cases, pk=items[position - 1].case_id)
     return items, case
+
+
+def _withheld_message(attempt: Attempt) -> str:
+    """A handed-in exam whose quiz shows answers only after the due date: say when."""
+    due = rules.reveal_withheld_until(attempt)
+    if due is None:
+        return ""
+    return (
+        "Handed in. The answers and the discussion open after the due date, "
+        f"{timezone.localtime(due):%d %b %Y %H:%M}."
+    )
 
 
 def _attempt_case_work(
@@ -257,7 +321,7 @@ def _attempt_case_work(
     exam = attempt.quiz is not None and attempt.quiz.is_exam
     if questions is None:
         questions = load_questions(case, user=request.user, attempt=attempt)
-    return build_case_work(
+    work = build_case_work(
         case=case,
         questions=questions,
         user=request.user,
@@ -267,7 +331,32 @@ def _attempt_case_work(
         page_url=reverse("quiz:attempt_case", args=[attempt.quiz_id, attempt.pk, position]),
         exam=exam,
         exam_over=attempt.is_finished,
+        committed=attempt.committed,
+        choice_order=attempt.choice_order,
+        withheld_message=_withheld_message(attempt),
     )
+    if work.revealed:
+        add_choice_shares(work)
+    return work
+
+
+def _steps(attempt: Attempt, items: list[QuizItem], position: int | None) -> list[dict[str, Any]]:
+    """The navigator: each case unanswered, partly answered or answered, and flagged."""
+    steps = []
+    for n, item in enumerate(items, 1):
+        done, total = item.done, item.asked  # type: ignore[attr-defined]
+        state = "answered" if total and done >= total else ("partly" if done else "unanswered")
+        steps.append(
+            {
+                "n": n,
+                "state": state,
+                "label": {"partly": "partly answered"}.get(state, state),
+                "flagged": item.case_id in attempt.flagged,
+                "current": n == position,
+                "url": reverse("quiz:attempt_case", args=[attempt.quiz_id, attempt.pk, n]),
+            }
+        )
+    return steps
 
 
 def _attempt_context(
@@ -279,22 +368,26 @@ def _attempt_context(
     work: CaseWork,
 ) -> dict[str, Any]:
     context = case_page_context(request, case, work)
-    answered = set(attempt.responses.values_list("case_id", flat=True).distinct())
     remaining = attempt.time_left()
+
+    def at(n: int) -> str:
+        if not 1 <= n <= len(items):
+            return ""
+        return reverse("quiz:attempt_case", args=[attempt.quiz_id, attempt.pk, n])
+
+    work.next_url = at(position + 1)
     context.update(
         {
             "attempt": attempt,
             "quiz": attempt.quiz,
             "position": position,
             "count": len(items),
-            "steps": [
-                {"n": n, "answered": item.case_id in answered, "current": n == position}
-                for n, item in enumerate(items, 1)
-            ],
-            "next_url": (
-                reverse("quiz:attempt_case", args=[attempt.quiz_id, attempt.pk, position + 1])
-                if position < len(items)
-                else ""
+            "steps": _steps(attempt, items, position),
+            "flagged": case.pk in attempt.flagged,
+            "prev_url": at(position - 1),
+            "next_url": at(position + 1),
+            "save_url": reverse(
+                "quiz:attempt_case_save", args=[attempt.quiz_id, attempt.pk, position]
             ),
             "seconds_left": int(remaining.total_seconds()) if remaining is not None else None,
         }
@@ -308,12 +401,93 @@ def attempt_case(request: HttpRequest, pk: int, attempt_pk: int, position: int) 
     attempt = _get_attempt_for_user(request, pk, attempt_pk)
     if attempt.quiz.is_exam and not attempt.is_finished and attempt.is_past_deadline():
         services.attempt_finish(attempt=attempt)
-        messages.info(request, "Time is up: the exam has been handed in.")
+        messages.info(request, "Time is up: the exam has been handed in with what was saved.")
         return redirect("quiz:attempt_results", pk, attempt.pk)
     items, case = _item_at(request, attempt, position)
     work = _attempt_case_work(request, attempt, case, position)
     context = _attempt_context(request, attempt, items, case, position, work)
     return render(request, "quiz/attempt_case.html", context)
+
+
+def _flag_from_post(data: QueryDict) -> bool | None:
+    # The form says it carries the flag box, so that an unticked box clears the flag.
+    if "flag_shown" not in data:
+        return None
+    return data.get("flag") == "1"
+
+
+def _exam_post(
+    request: HttpRequest, attempt: Attempt, position: int, *, autosave: bool
+) -> HttpResponse:
+    """Save an exam case (autosave or the plain form), then go where the button said."""
+    items, case = _item_at(request, attempt, position)
+    answers = services.answers_from_post(request.POST)
+    go = "stay" if autosave else request.POST.get("go", "stay")
+    htmx = _is_htmx(request)
+    try:
+        saved = services.exam_save(
+            attempt=attempt,
+            case=case,
+            answers=answers,
+            flag=_flag_from_post(request.POST),
+            commit=go == "commit",
+        )
+    except services.AnswerRefused as refused:
+        closed = refused.code in {"deadline", "done"}
+        if closed and not htmx:
+            return _deadline_refusal(request, attempt, refused.message)
+        if autosave and htmx:
+            context = {
+                "error": refused.message,
+                "closed": closed,
+                "attempt": attempt,
+                "quiz": attempt.quiz,
+            }
+            return render(request, "quiz/includes/save_status.html", context, status=422)
+        attempt.refresh_from_db()
+        work = _attempt_case_work(request, attempt, case, position)
+        work.keep_draft(answers, refused.message)
+        context = _attempt_context(request, attempt, items, case, position, work)
+        if htmx:
+            return render(request, REVEAL_TEMPLATE, context, status=422)
+        status = 400 if refused.code in _BAD_INPUT else 409
+        return render(request, "quiz/attempt_case.html", context, status=status)
+    stamp = f"{timezone.localtime():%H:%M:%S}"
+    if htmx:
+        attempt = saved.attempt
+        if autosave:
+            context = {
+                "saved_at": stamp,
+                "attempt": attempt,
+                "quiz": attempt.quiz,
+                "steps": _steps(attempt, _ordered_items(attempt), position),
+                "oob": True,
+            }
+            return render(request, "quiz/includes/save_status.html", context)
+        work = _attempt_case_work(request, attempt, case, position)
+        work.saved_message = f"Saved at {stamp}."
+        context = _attempt_context(request, attempt, items, case, position, work)
+        return render(request, REVEAL_TEMPLATE, context)
+    target = {"prev": position - 1, "next": position + 1}.get(go, position)
+    if go == "finish":
+        return redirect("quiz:attempt_finish", attempt.quiz_id, attempt.pk)
+    if go in {"stay", "commit"}:
+        messages.success(request, f"Saved at {stamp}.")
+    target = min(max(target, 1), len(items))
+    page = reverse("quiz:attempt_case", args=[attempt.quiz_id, attempt.pk, target])
+    return redirect(f"{page}#case-work" if target == position else page)
+
+
+@require_POST
+@login_required
+def attempt_case_save(
+    request: HttpRequest, pk: int, attempt_pk: int, position: int
+) -> HttpResponse:
+    """Autosave of an exam case: a status fragment for htmx, else back to the case."""
+    attempt = _get_attempt_for_user(request, pk, attempt_pk)
+    if not attempt.quiz.is_exam:
+        raise Http404("Only exams save drafts.")
+    return _exam_post(request, attempt, position, autosave=True)
 
 
 @require_POST
@@ -323,15 +497,14 @@ def attempt_case_answer(
 ) -> HttpResponse:
     """Answer one case in a quiz: practice gets the reveal, an exam saves without one."""
     attempt = _get_attempt_for_user(request, pk, attempt_pk)
+    if attempt.quiz.is_exam:
+        return _exam_post(request, attempt, position, autosave=False)
     items, case = _item_at(request, attempt, position)
     page = reverse("quiz:attempt_case", args=[pk, attempt.pk, position])
     answers = services.answers_from_post(request.POST)
-    exam = attempt.quiz.is_exam
     try:
         answered = services.attempt_answer(attempt=attempt, case=case, answers=answers)
     except services.AnswerRefused as refused:
-        if refused.code == "deadline" and not _is_htmx(request):
-            return _deadline_refusal(request, attempt, refused.message)
         work = _attempt_case_work(request, attempt, case, position)
         work.keep_draft(answers, refused.message)
         context = _attempt_context(request, attempt, items, case, position, work)
@@ -341,14 +514,8 @@ def attempt_case_answer(
         return render(request, "quiz/attempt_case.html", context, status=status)
     if _is_htmx(request):
         work = _attempt_case_work(request, answered.attempt, case, position, answered.questions)
-        if exam:
-            work.saved_message = f"Saved at {timezone.localtime():%H:%M:%S}."
         context = _attempt_context(request, answered.attempt, items, case, position, work)
         return render(request, REVEAL_TEMPLATE, context)
-    if exam:
-        messages.success(request, "Answers saved.")
-        if position < len(items):
-            return redirect("quiz:attempt_case", pk, attempt.pk, position + 1)
     return redirect(f"{page}#case-work")
 
 
@@ -359,12 +526,34 @@ def _deadline_refusal(request: HttpRequest, attempt: Attempt, message: str) -> H
     return render(request, "quiz/includes/deadline_passed.html", context, status=409)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def attempt_finish(request: HttpRequest, pk: int, attempt_pk: int) -> HttpResponse:
+    """Hand in: a confirmation page listing what is unanswered and flagged.
+
+    Only a POST carrying the confirmation finishes the attempt; a GET, or a POST without
+    it, shows the confirmation page and changes nothing.
+    """
     attempt = _get_attempt_for_user(request, pk, attempt_pk)
-    services.attempt_finish(attempt=attempt)
-    return redirect("quiz:attempt_results", pk, attempt.pk)
+    attempt = services.attempt_close_if_expired(attempt=attempt)
+    if attempt.is_finished:
+        return redirect("quiz:attempt_results", pk, attempt.pk)
+    if request.method == "POST" and request.POST.get("confirm") == "hand-in":
+        services.attempt_finish(attempt=attempt)
+        messages.success(request, "Handed in.")
+        return redirect("quiz:attempt_results", pk, attempt.pk)
+    steps = _steps(attempt, _ordered_items(attempt), None)
+    remaining = attempt.time_left()
+    context = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "steps": steps,
+        "unanswered": [s for s in steps if s["state"] != "answered"],
+        "flagged_steps": [s for s in steps if s["flagged"]],
+        "seconds_left": int(remaining.total_seconds()) if remaining is not None else None,
+        "unconfirmed": request.method == "POST",
+    }
+    return render(request, "quiz/attempt_finish.html", context)
 
 
 @require_GET
@@ -375,7 +564,8 @@ def attempt_results(request: HttpRequest, pk: int, attempt_pk: int) -> HttpRespo
     if not attempt.is_finished:
         messages.info(request, "Results appear once you finish the quiz.")
         return redirect("quiz:attempt_case", pk, attempt.pk, 1)
-    items = list(attempt.quiz.items.select_related("case"))
+    by_case = {item.case_id: item for item in attempt.quiz.items.select_related("case")}
+    items = [by_case[case_id] for case_id in attempt.ordered(list(by_case))]
     responses = list(attempt.responses.select_related("question").order_by("question__order", "id"))
     # A known title is part of the reveal: shown only where the rule grants it.
     revealed = set(
@@ -399,8 +589,24 @@ def attempt_results(request: HttpRequest, pk: int, attempt_pk: int) -> HttpRespo
                 "url": reverse("quiz:attempt_case", args=[pk, attempt.pk, n]),
             }
         )
-    context = {"attempt": attempt, "quiz": attempt.quiz, "rows": rows}
+    context = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "rows": rows,
+        "withheld_message": _withheld_message(attempt),
+    }
     return render(request, "quiz/attempt_results.html", context)
+
+
+@require_GET
+@login_required
+def progress_page(request: HttpRequest) -> HttpResponse:
+    """A resident's own progress; nobody else's, and only residents have one."""
+    if not roles.is_resident(request.user):
+        raise PermissionDenied("Progress is a resident's own page.")
+    data = progress.resident_progress(request.user)
+    context = {"progress": data, "review_due": data.due_reviews}  # the menu reads it too
+    return render(request, "quiz/progress.html", context)
 
 
 # ---------------------------------------------------------------- review
@@ -418,13 +624,18 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     due = ReviewCard.objects.filter(user=request.user, due__lte=now)
     card = due.select_related("question__case").order_by("due", "id").first()
-    context: dict[str, Any] = {"due_count": due.count(), "card": card}
+    due_count = due.count()
+    # The menu's "Review (N due)" reads the same count instead of asking again.
+    context: dict[str, Any] = {"due_count": due_count, "review_due": due_count, "card": card}
     if card is not None:
         question = card.question
-        figures = Figure.objects.filter(
-            case=question.case, stage=Figure.Stage.QUESTION
-        ).select_related("series")
-        context["figures"] = figure_views(figures, revealed=False)
+        # The unknown view of the case, as the library shows it: figures and lab values.
+        case = case_queryset(
+            request.user, cases=Case.objects.filter(pk=question.case_id), library=False
+        ).get()
+        context["case"] = case
+        context["figures"] = unknown_figures(case)
+        context["lab_values"] = unknown_lab_values(case)
         context["choices"] = list(question.choices.all())
     upcoming = ReviewCard.objects.filter(user=request.user, due__gt=now).order_by("due").first()
     context["next_due"] = upcoming.due if upcoming else None
@@ -461,7 +672,8 @@ def review_feedback(request: HttpRequest, pk: int) -> HttpResponse:
         "question": question,
         "choices": [(c, c.pk in picked) for c in question.choices.all()],
         "accepted": list(question.accepted_answers.all()),
-        "due_count": ReviewCard.objects.filter(user=request.user, due__lte=timezone.now()).count(),
+        "due_count": progress.due_review_count(request.user),
         "card": ReviewCard.objects.filter(user=request.user, question=question).first(),
     }
+    context["review_due"] = context["due_count"]
     return render(request, "quiz/review_feedback.html", context)

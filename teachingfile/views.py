@@ -52,6 +52,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
         cases = cases.filter(category=filters["category"])
     if filters["status"] in Case.Status.values and roles.is_faculty(request.user):
         cases = cases.filter(status=filters["status"])
+    if request.user.is_authenticated:
+        from quiz.progress import with_my_score  # issue #12: cards mark answered cases
+
+        cases = with_my_score(cases, request.user)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,

@@ -228,16 +228,24 @@ PAGES: dict[str, Page] = {
     "teachingfile:case_list": Page(8, ("resident", "faculty")),
     # The resident has answered this case (the reveal); the other resident has not. The
     # first visit after an edit loads the case's rows (quiz.reading.case_content, 8 plain
-    # prefetch queries) and caches them for every later visit of that version.
-    "teachingfile:case_detail": Page(13, ("resident", "other_resident", "faculty"), _case),
+    # prefetch queries) and caches them for every later visit of that version. Issue #12
+    # added one query for residents (the menu's "Review (N due)") and one for a revealed
+    # case (each choice's share of residents).
+    "teachingfile:case_detail": Page(15, ("resident", "other_resident", "faculty"), _case),
     "quiz:quiz_list": Page(9, ("resident", "faculty")),
     "quiz:quiz_detail": Page(9, ("resident", "faculty"), _quiz),
     "quiz:attempt_results": Page(9, ("resident",), _attempt),
     "quiz:attempt_case": Page(
-        8,
+        9,  # issue #12: + the menu's due count
         ("resident",),
         lambda w: {"pk": w.quiz.pk, "attempt_pk": w.open_attempt.pk, "position": 1},
     ),
+    # The hand-in confirmation of the resident's open attempt (issue #12).
+    "quiz:attempt_finish": Page(
+        8, ("resident",), lambda w: {"pk": w.quiz.pk, "attempt_pk": w.open_attempt.pk}
+    ),
+    # A resident's own progress, beside the cohort's averages (issue #12).
+    "quiz:progress": Page(15, ("resident", "other_resident")),
     "quiz:review_queue": Page(11, ("resident",)),
     "quiz:review_feedback": Page(12, ("resident",), lambda w: {"pk": w.resident_response.pk}),
     "reports:reports_home": Page(9, ("director",)),

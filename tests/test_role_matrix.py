@@ -54,14 +54,20 @@ MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "quiz:case_answer": ("POST", (LOGIN, 400, 400, 400, 400, 400, 400)),
     "quiz:case_retry": ("POST", (LOGIN, 302, 302, 302, 302, 302, 302)),
     # Comments come after the reveal: rosa has answered, oscar and the directors have not.
-    "quiz:comment_add": ("POST", (LOGIN, 302, 403, 302, 302, 403, 403)),
+    # The empty form is refused (400) for those who may comment.
+    "quiz:comment_add": ("POST", (LOGIN, 400, 403, 400, 400, 403, 403)),
     "quiz:self_assess": ("POST", (LOGIN, 302, 404, 404, 404, 404, 404)),
     "quiz:quiz_list": ("GET", (LOGIN, 200, 200, 200, 200, 200, 200)),
     "quiz:quiz_detail": ("GET", (LOGIN, 200, 404, 200, 200, 404, 404)),
     "quiz:quiz_start": ("POST", (LOGIN, 302, 404, 302, 302, 404, 404)),
     # Unfinished attempt: its owner is sent back to it; nobody else learns it exists.
     "quiz:attempt_results": ("GET", (LOGIN, 302, 404, 404, 404, 404, 404)),
-    "quiz:attempt_finish": ("POST", (LOGIN, 302, 404, 404, 404, 404, 404)),
+    # A POST without the confirmation field shows the hand-in page and finishes nothing.
+    "quiz:attempt_finish": ("POST", (LOGIN, 200, 404, 404, 404, 404, 404)),
+    # Autosave is for exams: the sample attempt is a practice quiz, so 404 for all.
+    "quiz:attempt_case_save": ("POST", (LOGIN, 404, 404, 404, 404, 404, 404)),
+    # A resident's own progress: each resident sees only their own; other roles have none.
+    "quiz:progress": ("GET", (LOGIN, 200, 200, 403, 403, 403, 403)),
     "quiz:attempt_case": ("GET", (LOGIN, 200, 404, 404, 404, 404, 404)),
     "quiz:attempt_case_answer": ("POST", (LOGIN, 400, 404, 404, 404, 404, 404)),
     "quiz:review_queue": ("GET", (LOGIN, 200, 200, 200, 200, 200, 200)),
@@ -180,6 +186,7 @@ def _url(name: str, w: dict[str, Any]) -> str:
         "quiz:attempt_finish": [quiz.pk, attempt.pk],
         "quiz:attempt_case": [quiz.pk, attempt.pk, 1],
         "quiz:attempt_case_answer": [quiz.pk, attempt.pk, 1],
+        "quiz:attempt_case_save": [quiz.pk, attempt.pk, 1],
         "quiz:review_answer": [999999],
         "quiz:review_feedback": [w["response"].pk],
         "reports:resident_detail": [w["people"]["resident"].pk],

@@ -132,7 +132,7 @@ def test_finishing_an_exam_scores_unanswered_questions_zero_and_reveals(
     attempt = _start(client, quiz)
     _case, question, right = picks[0]
     client.post(_answer_url(attempt, 1), {f"q{question.pk}": right.pk})
-    client.post(f"/quizzes/{quiz.pk}/attempts/{attempt.pk}/finish/")
+    client.post(f"/quizzes/{quiz.pk}/attempts/{attempt.pk}/finish/", {"confirm": "hand-in"})
     attempt.refresh_from_db()
     assert attempt.is_finished and attempt.score == 0.5
     results = client.get(f"/quizzes/{quiz.pk}/attempts/{attempt.pk}/").content.decode()

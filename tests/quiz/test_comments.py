@@ -48,13 +48,51 @@ def test_a_resident_comments_after_answering_and_sees_the_comment(
     assert "Nice sign." in client.get(case.get_absolute_url()).content.decode()
 
 
-def test_a_blank_comment_is_refused_with_a_message(client: Client, resident: AbstractUser) -> None:
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_blank_comment_is_refused_with_a_message(
+    client: Client, resident: AbstractUser, htmx: bool
+) -> None:
     case, question, right = _case()
     client.force_login(resident)
     _answer(client, case, question, right)
-    posted = client.post(f"/cases/{case.public_id}/comments/", {"body": "   "}, follow=True)
+    headers = {"HX-Request": "true"} if htmx else {}
+    posted = client.post(f"/cases/{case.public_id}/comments/", {"body": "   "}, headers=headers)
+    assert posted.status_code == (422 if htmx else 400)
     assert not Comment.objects.exists()
-    assert any(m.level_tag == "error" for m in posted.context["messages"])
+    assert "the comment is empty" in posted.content.decode()
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_20000_character_comment_is_refused_and_the_text_is_kept(
+    client: Client, resident: AbstractUser, htmx: bool
+) -> None:
+    case, question, right = _case()
+    client.force_login(resident)
+    _answer(client, case, question, right)
+    body = "calcinosis " * 1818 + "end-of-my-text"  # 20,012 characters
+    headers = {"HX-Request": "true"} if htmx else {}
+    posted = client.post(f"/cases/{case.public_id}/comments/", {"body": body}, headers=headers)
+    assert posted.status_code == (422 if htmx else 400)
+    page = posted.content.decode()
+    assert not Comment.objects.exists()
+    assert "at most 5,000 characters" in page and "this one has 20,012" in page
+    assert "end-of-my-text</textarea>" in page  # nothing typed is lost
+    if htmx:
+        assert page.lstrip().startswith('<section class="comments" id="comments"')
+
+
+def test_a_comment_of_exactly_5000_characters_is_posted(
+    client: Client, resident: AbstractUser
+) -> None:
+    case, question, right = _case()
+    client.force_login(resident)
+    _answer(client, case, question, right)
+    posted = client.post(
+        f"/cases/{case.public_id}/comments/", {"body": "x" * 5000}, headers={"HX-Request": "true"}
+    )
+    assert posted.status_code == 200 and "Comment posted." in posted.content.decode()
+    assert len(Comment.objects.get().body) == 5000
+    assert posted.content.decode().count('class="comment"') == 1
 
 
 def test_comments_are_absent_before_the_reveal(client: Client, resident: AbstractUser) -> None:

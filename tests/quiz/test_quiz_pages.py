@@ -181,14 +181,20 @@ def test_the_results_page_makes_a_fixed_number_of_queries(
     client.force_login(resident)
     attempt = _start(client, quiz)
     client.post(_url(attempt, 1), _first_choice(quiz, 0))
-    assert client.post(f"/quizzes/{quiz.pk}/attempts/{attempt.pk}/finish/").status_code == 302
+    assert (
+        client.post(
+            f"/quizzes/{quiz.pk}/attempts/{attempt.pk}/finish/", {"confirm": "hand-in"}
+        ).status_code
+        == 302
+    )
     few = _count(client, f"/quizzes/{quiz.pk}/attempts/{attempt.pk}/")
 
     bigger = _quiz(cases=12, is_open=True)
     attempt = _start(client, bigger)
     for n in range(12):
         client.post(_url(attempt, n + 1), _first_choice(bigger, n))
-    client.post(f"/quizzes/{bigger.pk}/attempts/{attempt.pk}/finish/")
+    client.post(f"/quizzes/{bigger.pk}/attempts/{attempt.pk}/finish/", {"confirm": "hand-in"})
     _grow(resident, cohort, 5)
     many = _count(client, f"/quizzes/{bigger.pk}/attempts/{attempt.pk}/")
-    assert few == many <= 7, (few, many)
+    # One of them asks the reveal rule which known titles may show (quiz.rules).
+    assert few == many <= 8, (few, many)

@@ -318,7 +318,9 @@ def test_an_unfinished_exam_reveals_nothing_and_holds_an_earned_reveal_back(
 
     client = Client()
     client.force_login(resident)
-    pages = _walk(client, _resident_pages(planted, resident))
+    exam_page = f"/quizzes/{exam.pk}/attempts/{attempt.pk}/cases/1/"
+    pages = _walk(client, [*_resident_pages(planted, resident), exam_page])
+    assert exam_page in pages
     assert _leaks(pages, planted.secret_files) == []
 
     # Handing the exam in releases it again.

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import AbstractUser
-from django.core.files.storage import default_storage
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -28,10 +28,11 @@ from tests.factories import CaseFactory, ChoiceFactory, QuestionFactory, UserFac
 SEED_IDS = [f"tf-000{n}" for n in range(1, 6)]
 # A cold page (the case's rows not yet cached for its version) loads them with plain
 # prefetches; a warm one reads them from the cache and asks only for the learner's rows.
-MAX_QUERIES = 13
+# Every page also counts the resident's due reviews for the menu.
+MAX_QUERIES = 14
 MAX_WARM_QUERIES = 7
-# The reveal adds its comments, companions, ratings and similar cases.
-MAX_REVEALED_QUERIES = 11
+# The reveal adds its comments, companions, ratings, similar cases and choice shares.
+MAX_REVEALED_QUERIES = 13
 
 
 @pytest.fixture(scope="module")
