@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from quiz.reports import first_attempt_responses
+from quiz.reports.statistics import first_attempt_responses
 from teachingfile import review_services, roles, services
 from teachingfile.models import Case, Comment, Rating, StatusChange
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from quiz.reports import ItemStats, first_attempt_responses, item_statistics
+from quiz.reports.statistics import ItemStats, first_attempt_responses, item_statistics
 from tests.factories import (
     AttemptFactory,
     CaseFactory,

@@ -201,7 +201,7 @@ def test_the_item_analysis_query_count_does_not_grow_with_data(client, faculty) 
 
 
 def test_chart_labels_get_room_for_the_longest_topic_name() -> None:
-    from quiz.reports import bar_chart
+    from quiz.reports.charts import bar_chart
 
     short = bar_chart([{"label": "CT", "average": 0.5}], "average", 1.0)
     long = bar_chart([{"label": "Metabolic, endocrine, toxic", "average": 0.5}], "average", 1.0)

@@ -1,0 +1,117 @@
+"""One resident for a director: scores by topic, by week, and every answer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from quiz.models import Response
+from teachingfile.models import Category, Modality, Region
+
+
+def _modality_filter(code: str) -> Q:
+    # Codes are stored space-separated ("CT MR"); match whole codes without a regex so that
+    # SQLite and PostgreSQL run the same plain LIKE.
+    return (
+        Q(case__modalities=code)
+        | Q(case__modalities__startswith=f"{code} ")
+        | Q(case__modalities__endswith=f" {code}")
+        | Q(case__modalities__contains=f" {code} ")
+    )
+
+
+def resident_topics(resident_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Mean score and count by modality, region and category: three queries."""
+    responses = Response.objects.filter(user_id=resident_id, score__isnull=False).order_by()
+    modality_aggs: dict[str, Any] = {}
+    for code in Modality.values:
+        modality_aggs[f"n_{code}"] = Count("id", filter=_modality_filter(code))
+        modality_aggs[f"avg_{code}"] = Avg("score", filter=_modality_filter(code))
+    by_modality_raw = responses.aggregate(**modality_aggs)
+    by_modality = [
+        {
+            "key": code,
+            "label": label,
+            "n": by_modality_raw[f"n_{code}"],
+            "average": by_modality_raw[f"avg_{code}"],
+        }
+        for code, label in Modality.choices
+        if by_modality_raw[f"n_{code}"]
+    ]
+
+    def grouped(field_name: str, labels: dict[str, str]) -> list[dict[str, Any]]:
+        rows = (
+            responses.values(key=F(f"case__{field_name}"))
+            .annotate(n=Count("id"), average=Avg("score"))
+            .order_by("key")
+        )
+        return [
+            {
+                "key": row["key"],
+                "label": labels.get(row["key"], "Not set"),
+                "n": row["n"],
+                "average": row["average"],
+            }
+            for row in rows
+        ]
+
+    return {
+        "modality": by_modality,
+        "region": grouped("region", dict(Region.choices)),
+        "category": grouped("category", dict(Category.choices)),
+    }
+
+
+def resident_weeks(
+    resident_id: int, weeks: int = 26, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Mean score per calendar week over the last `weeks` weeks, oldest first."""
+    now = now or timezone.now()
+    rows = (
+        Response.objects.filter(
+            user_id=resident_id, score__isnull=False, answered_at__gte=now - timedelta(weeks=weeks)
+        )
+        .order_by()
+        .annotate(week=TruncWeek("answered_at"))
+        .values("week")
+        .annotate(n=Count("id"), average=Avg("score"))
+        .order_by("week")
+    )
+    return [
+        {"label": row["week"].date().isoformat(), "n": row["n"], "average": row["average"]}
+        for row in rows
+    ]
+
+
+def resident_responses(resident_id: int) -> QuerySet[Response]:
+    return (
+        Response.objects.filter(user_id=resident_id)
+        .select_related("case", "question", "attempt__quiz")
+        .only(
+            "id",
+            "answer_text",
+            "score",
+            "method",
+            "answered_at",
+            "time_spent_ms",
+            "is_first_attempt",
+            "is_late",
+            "case__public_id",
+            "case__unknown_title",
+            "question__order",
+            "question__kind",
+            "attempt__kind",
+            "attempt__quiz__title",
+        )
+        .order_by("-answered_at", "-id")
+    )
