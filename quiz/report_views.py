@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from quiz.models import Membership, Quiz
-from quiz.reports import charts, csv_export, statistics
+from quiz.reports import charts, csv_export, response_analysis, statistics
 from quiz.reports import cohort as cohort_reports
 from quiz.reports import resident as resident_reports
 from teachingfile import roles
@@ -235,11 +235,20 @@ def item_analysis(request: HttpRequest) -> HttpResponse:
     cases = list(page.object_list)
     case_ids = [case.pk for case in cases]
     per_case, per_question = _item_rows(filters, case_ids)
+    question_list = list(
+        Question.objects.filter(case_id__in=case_ids).only(
+            "id", "case_id", "order", "kind", "prompt", "max_mark"
+        )
+    )
+    analysis = response_analysis.response_analysis(
+        filters.responses(case_ids),
+        question_list,
+        {pk: stats.n for pk, stats in per_question.items()},
+    )
     questions: dict[int, list[Question]] = {}
-    for question in Question.objects.filter(case_id__in=case_ids).only(
-        "id", "case_id", "order", "kind", "prompt"
-    ):
+    for question in question_list:
         question.stats = per_question.get(question.pk)  # type: ignore[attr-defined]
+        question.analysis = analysis.get(question.pk)  # type: ignore[attr-defined]
         questions.setdefault(question.case_id, []).append(question)
     blocks = [
         {"case": case, "stats": per_case.get(case.pk), "questions": questions.get(case.pk, [])}
@@ -255,6 +264,10 @@ def item_analysis(request: HttpRequest) -> HttpResponse:
         "blocks": blocks,
         "filters": filters,
         "quizzes": Quiz.objects.only("id", "title").order_by("title"),
+        "which_choices": statistics.WhichAttempts.choices,
+        "quiz_stats": (
+            statistics.quiz_statistics(filters.which, filters.quiz) if filters.quiz else None
+        ),
         "modalities": Modality.choices,
         "regions": Region.choices,
         "categories": Category.choices,
@@ -262,6 +275,7 @@ def item_analysis(request: HttpRequest) -> HttpResponse:
         "facility_bars": facility_bars,
         "too_easy": statistics.TOO_EASY,
         "too_hard": statistics.TOO_HARD,
+        "min_n": statistics.MIN_N,
     }
     template = _partial(request, "quiz/reports/item_analysis.html", "item-results")
     return render(request, template, context)
@@ -273,15 +287,38 @@ def item_csv(request: HttpRequest) -> HttpResponse:
     """Every matching question (or case with ?per=case): no paging in an export."""
     _require_staff_role(request)
     filters = statistics.CaseFilters.from_query(request.GET)
-    per = "case" if request.GET.get("per") == "case" else "question"
+    per = request.GET.get("per", "question")
+    per = per if per in ("case", "quiz") else "question"
     base = filters.responses()
     if filters.modality or filters.region or filters.category or filters.search:
         base = base.filter(case__in=filters.cases().values("pk"))
+    if per == "quiz":
+        return _quiz_csv(filters)
     stats = statistics.item_statistics(base, per=per)
-    header = ["n", "facility", "sd", "discrimination", "discriminative efficiency", "flags"]
+    # The quiz-level figures of the chosen quiz on every row (empty without a quiz: they
+    # describe one test), under the stable names of docs/statistics.md.
+    quiz_stats = statistics.quiz_statistics(filters.which, filters.quiz) if filters.quiz else None
+    quiz_values = quiz_stats.csv_values() if quiz_stats else [None] * 9
+    header = [
+        "n",
+        "facility",
+        "sd",
+        "discrimination",
+        "discriminative efficiency",
+        "flags",
+        *statistics.QuizStats.CSV_COLUMNS,
+    ]
 
     def numbers(s: statistics.ItemStats) -> list[object]:
-        return [s.n, s.facility, s.sd, s.discrimination, s.efficiency, "; ".join(s.flags)]
+        return [
+            s.n,
+            s.facility,
+            s.sd,
+            s.discrimination,
+            s.efficiency,
+            "; ".join(s.flags),
+            *quiz_values,
+        ]
 
     if per == "case":
         cases = filters.cases().filter(pk__in=list(stats))
@@ -302,5 +339,21 @@ def item_csv(request: HttpRequest) -> HttpResponse:
         (
             [q.case.public_id, q.order, q.get_kind_display(), q.prompt, *numbers(stats[q.pk])]
             for q in questions
+        ),
+    )
+
+
+def _quiz_csv(filters: statistics.CaseFilters) -> HttpResponse:
+    """One row per quiz with attempts: the quiz-level figures (three queries in all)."""
+    by_quiz = statistics.quiz_statistics_by_quiz(
+        filters.which, [filters.quiz] if filters.quiz else None
+    )
+    quizzes = Quiz.objects.filter(pk__in=list(by_quiz)).only("id", "title").order_by("title")
+    return csv_export.csv_response(
+        "quiz-statistics.csv",
+        ["quiz", "attempts rule", *statistics.QuizStats.CSV_COLUMNS, "provisional_attempts"],
+        (
+            [q.title, filters.which, *by_quiz[q.pk].csv_values(), by_quiz[q.pk].provisional]
+            for q in quizzes
         ),
     )

@@ -186,7 +186,7 @@ class QuestionForm(forms.ModelForm):
 
     class Meta:
         model = Question
-        fields = ["order", "kind", "prompt", "explanation"]
+        fields = ["order", "kind", "max_mark", "prompt", "explanation"]
         widgets = {
             "prompt": forms.Textarea(attrs={"rows": 2}),
             "explanation": forms.Textarea(attrs={"rows": 2}),
@@ -275,7 +275,13 @@ class QuestionInline(OwnedCaseInlineMixin, admin.StackedInline):
     form = QuestionForm
     extra = 0
     show_change_link = True
-    fields = [("order", "kind"), "prompt", "choices_text", "accepted_text", "explanation"]
+    fields = [
+        ("order", "kind", "max_mark"),
+        "prompt",
+        "choices_text",
+        "accepted_text",
+        "explanation",
+    ]
 
 
 class StatusChangeInline(admin.TabularInline):

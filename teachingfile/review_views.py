@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from quiz.reports.statistics import first_attempt_responses
+from quiz.reports.statistics import counted_responses, item_statistics
 from teachingfile import review_services, roles, services
 from teachingfile.models import Case, Comment, Rating, StatusChange
 
@@ -83,12 +83,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 def _case_review_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
     ratings = Rating.objects.filter(case=case)
     summary = ratings.aggregate(difficulty=Avg("difficulty"), quality=Avg("quality"), n=Count("id"))
-    # Measured facility: mean first-attempt score over the case's questions.
-    measured = (
-        first_attempt_responses()
-        .filter(case=case)
-        .aggregate(facility=Avg("score"), n=Count("id"), respondents=Count("user", distinct=True))
-    )
+    # Measured facility: the case's marks over its maximum, first attempts that count.
+    measured = item_statistics(counted_responses().filter(case=case), per="case").get(case.pk)
     own = ratings.filter(rater=request.user).first()
     context = {
         "case": case,
@@ -98,7 +94,8 @@ def _case_review_context(request: HttpRequest, case: Case, **extra: Any) -> dict
             for status in services.allowed_transitions(case, request.user)
         ],
         "summary": summary,
-        "measured": measured,
+        "measured_facility": measured.facility if measured else None,
+        "measured_n": measured.n if measured else 0,
         "ratings": ratings.select_related("rater").order_by("-updated_at"),
         "rating_form": RatingForm(
             initial={"difficulty": own.difficulty, "quality": own.quality, "note": own.note}
