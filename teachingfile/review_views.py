@@ -17,7 +17,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from quiz.reports.statistics import counted_responses, item_statistics
+from quiz.reports.flags import FACILITY_BAND, case_flags
+from quiz.reports.statistics import MIN_N, counted_responses, item_statistics
 from teachingfile import review_services, roles, services
 from teachingfile.models import Case, Comment, Rating, StatusChange
 
@@ -75,9 +76,11 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     )
     waiting = cases.filter(status=Case.Status.IN_REVIEW).exclude(owner=request.user)
     mine = cases.filter(owner=request.user, status__in=[Case.Status.DRAFT, Case.Status.IN_REVIEW])
-    return render(
-        request, "teachingfile/review/review_queue.html", {"waiting": waiting, "mine": mine}
-    )
+    # Measured cases whose numbers call for a second look (quiz.reports.flags).
+    flags = case_flags(Case.objects.exclude(status=Case.Status.DRAFT))
+    context = {"waiting": waiting, "mine": mine, "flags": flags, "min_n": MIN_N}
+    context["band"] = round(FACILITY_BAND * 100)
+    return render(request, "teachingfile/review/review_queue.html", context)
 
 
 def _case_review_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:

@@ -55,6 +55,8 @@ MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "quiz:case_retry": ("POST", (LOGIN, 302, 302, 302, 302, 302, 302)),
     # Comments come after the reveal: rosa has answered, oscar and the directors have not.
     "quiz:comment_add": ("POST", (LOGIN, 302, 403, 302, 302, 403, 403)),
+    # Statistics flags: faculty only; the sample case has no flag, so an empty note is a 422.
+    "quiz:flag_dismiss": ("POST", (LOGIN, 404, 404, 422, 422, 404, 404)),
     "quiz:self_assess": ("POST", (LOGIN, 302, 404, 404, 404, 404, 404)),
     "quiz:quiz_list": ("GET", (LOGIN, 200, 200, 200, 200, 200, 200)),
     "quiz:quiz_detail": ("GET", (LOGIN, 200, 404, 200, 200, 404, 404)),
@@ -173,6 +175,7 @@ def _url(name: str, w: dict[str, Any]) -> str:
         "quiz:case_answer": [case.public_id],
         "quiz:case_retry": [case.public_id],
         "quiz:comment_add": [case.public_id],
+        "quiz:flag_dismiss": [case.public_id],
         "quiz:self_assess": [w["response"].pk],
         "quiz:quiz_detail": [quiz.pk],
         "quiz:quiz_start": [quiz.pk],
