@@ -69,7 +69,9 @@ def grade_response(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:  # type: ignore[attr-defined]
         response.refresh_from_db()
         _keep_typed(response, error, typed_score, note)
-        return render(request, "quiz/includes/grading_row.html", {"r": response}, status=status)
+        # The count above the table follows, out of band: an override leaves the queue.
+        context = {"r": response, "waiting": _grading_queue().count()}
+        return render(request, "quiz/includes/grading_result.html", context, status=status)
     if not error:
         messages.success(request, "Score recorded.")
         return redirect(reverse("grading:grading_queue") + f"?page={_page_number(request)}")

@@ -98,10 +98,10 @@ def cohort_csv(request: HttpRequest) -> HttpResponse:
             "completed",
             "overdue",
             "scored attempts",
-            "average score",
+            "average score per attempt",
             "last activity",
-            "last 4 weeks",
-            "previous 4 weeks",
+            "last 4 weeks (per attempt)",
+            "previous 4 weeks (per attempt)",
             "trend",
         ],
         (
@@ -137,6 +137,7 @@ def resident_detail(request: HttpRequest, resident_id: int) -> HttpResponse:
     context = {
         "resident": resident,
         "memberships": memberships,
+        "summary": resident_reports.resident_summary(resident.pk),
         "topics": [
             {
                 "key": key,
@@ -168,13 +169,13 @@ def resident_csv(request: HttpRequest, resident_id: int) -> HttpResponse:
         rows = resident_reports.resident_topics(resident.pk)[table]
         return csv_export.csv_response(
             f"{name}-{table}.csv",
-            [table, "responses", "average score"],
+            [table, "responses", "average score per answer"],
             ([row["label"], row["n"], row["average"]] for row in rows),
         )
     if table == "weeks":
         return csv_export.csv_response(
             f"{name}-weeks.csv",
-            ["week starting", "responses", "average score"],
+            ["week starting", "responses", "average score per answer"],
             (
                 [row["label"], row["n"], row["average"]]
                 for row in resident_reports.resident_weeks(resident.pk)

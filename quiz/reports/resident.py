@@ -16,6 +16,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from quiz.models import Response
+from quiz.reports.cohort import resident_score_stats
 from teachingfile.models import Category, Modality, Region
 
 
@@ -28,6 +29,28 @@ def _modality_filter(code: str) -> Q:
         | Q(case__modalities__endswith=f" {code}")
         | Q(case__modalities__contains=f" {code} ")
     )
+
+
+def resident_summary(resident_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """The two averages a director sees, each with its unit: two queries.
+
+    Per attempt: the mean of the resident's scored attempts (each attempt's marks over the
+    marks available), exactly the cohort table's "Average". Per answer: the mean score of
+    every scored answer, which the weekly and topic tables break down. A long attempt weighs
+    as much as a short one in the first and more in the second, so the two differ whenever
+    attempts differ in length and score; the page says so rather than hide it.
+    """
+    now = now or timezone.now()
+    per_attempt = resident_score_stats([resident_id], now).get(resident_id, {})
+    per_answer = Response.objects.filter(user_id=resident_id, score__isnull=False).aggregate(
+        n=Count("id"), average=Avg("score")
+    )
+    return {
+        "attempts": per_attempt.get("n", 0),
+        "per_attempt": per_attempt.get("average"),
+        "answers": per_answer["n"],
+        "per_answer": per_answer["average"],
+    }
 
 
 def resident_topics(resident_id: int) -> dict[str, list[dict[str, Any]]]:

@@ -73,6 +73,19 @@ def test_an_htmx_post_returns_the_recorded_row(client, faculty) -> None:  # type
     assert response.method == Response.Method.OVERRIDE and response.score == 1.0
 
 
+def test_the_waiting_count_follows_a_grade_on_both_paths(client, faculty) -> None:  # type: ignore[no-untyped-def]
+    first, second = _pending(), _pending()
+    client.force_login(faculty)
+    assert "2 answers waiting" in client.get(reverse("grading:grading_queue")).content.decode()
+    # htmx: the count comes back out of band beside the row.
+    reply = client.post(_grade(first), {"score": "1"}, headers=HTMX).content.decode()
+    assert '<p id="grading-count"' in reply and 'hx-swap-oob="true"' in reply
+    assert "1 answer waiting" in reply
+    # A plain post redirects to the queue, which counts afresh.
+    reply = client.post(_grade(second), {"score": "0"}, follow=True).content.decode()
+    assert "0 answers waiting" in reply
+
+
 @pytest.mark.parametrize(
     ("score", "message"),
     [

@@ -127,7 +127,7 @@ def test_the_resident_csv_exports_every_answer(client, director, resident, cohor
     topics = _rows(
         client.get(reverse("reports:resident_csv", args=[resident.pk]), {"table": "region"})
     )
-    assert topics == [["region", "responses", "average score"], ["Chest", "3", "0.3333"]]
+    assert topics == [["region", "responses", "average score per answer"], ["Chest", "3", "0.3333"]]
 
 
 def test_the_item_analysis_shows_statistics_per_case_and_question(client, faculty) -> None:  # type: ignore[no-untyped-def]
