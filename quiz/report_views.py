@@ -303,7 +303,7 @@ def item_csv(request: HttpRequest) -> HttpResponse:
     header = [
         "n",
         "facility",
-        "sd",
+        "item sd",  # "sd" alone is the quiz's, among the quiz-level columns
         "discrimination",
         "discriminative efficiency",
         "flags",

@@ -143,3 +143,11 @@ def test_the_panel_explains_each_number(client, faculty, small_quiz) -> None:  #
     assert "Cronbach&#x27;s alpha" in body or "Cronbach's alpha" in body
     assert "64.0%" in body  # alpha
     assert "Above 75% is satisfactory" in body
+
+
+def test_every_item_csv_column_name_is_unique(client, director, small_quiz) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(director)
+    for per in ("question", "case", "quiz"):
+        response = client.get(reverse("reports:item_csv"), {"per": per, "quiz": small_quiz.pk})
+        header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert len(header) == len(set(header)), per
