@@ -18,11 +18,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from quiz import cohort_services, reports
+from quiz import cohort_services, rules
 from quiz.models import Assignment, Cohort, Membership, Quiz
 from teachingfile import roles
 
-TEMPLATE = "quiz/reports/cohort_detail.html"
+TEMPLATE = "quiz/cohort_detail.html"
 
 
 class MemberForm(forms.Form):
@@ -51,7 +51,7 @@ class AssignmentForm(forms.Form):
 
 def _get_cohort_for_user(request: HttpRequest, cohort_id: int) -> Cohort:
     """A cohort of a program this user directs; 404 for any other cohort or user."""
-    cohort = reports.directed_cohorts(request.user).filter(pk=cohort_id).first()
+    cohort = rules.directed_cohorts(request.user).filter(pk=cohort_id).first()
     if cohort is None:
         raise Http404
     return cohort
@@ -93,7 +93,7 @@ def _respond(
         context = _context(request, cohort, **extra)
         return render(request, TEMPLATE, context, status=status)
     messages.success(request, notice)
-    return redirect("reports:cohort_detail", cohort_id=cohort.pk)
+    return redirect("cohorts:cohort_detail", cohort_id=cohort.pk)
 
 
 def _form_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -106,11 +106,11 @@ def _form_errors(form: forms.Form, exc: ValidationError) -> None:
 def cohort_list(request: HttpRequest) -> HttpResponse:
     if not roles.is_director(request.user):
         raise Http404
-    cohorts = reports.directed_cohorts(request.user).annotate(
+    cohorts = rules.directed_cohorts(request.user).annotate(
         n_members=Count("memberships", distinct=True),
         n_assignments=Count("assignments", distinct=True),
     )
-    return render(request, "quiz/reports/cohort_list.html", {"cohorts": cohorts})
+    return render(request, "quiz/cohort_list.html", {"cohorts": cohorts})
 
 
 @require_GET

@@ -6,7 +6,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from quiz.models import Assignment, Cohort, ReviewCard
+from quiz import rules
+from quiz.models import Assignment, ReviewCard
+from quiz.reports.flags import FACILITY_BAND, case_flags
 from teachingfile import roles
 from teachingfile.models import Case
 
@@ -25,13 +27,13 @@ def home_context(user: Any) -> dict[str, Any]:
         context["my_cases"] = (
             Case.objects.filter(owner=user).exclude(status=Case.Status.RETIRED).for_listing()
         )
+        # Statistics flags on the author's own cases (quiz.reports.flags).
+        context["my_flags"] = case_flags(Case.objects.filter(owner=user))
+        context["band"] = round(FACILITY_BAND * 100)
         context["review_queue"] = (
             Case.objects.filter(status=Case.Status.IN_REVIEW).exclude(owner=user).for_listing()
         )
     if roles.is_director(user):
-        cohorts = Cohort.objects.select_related("program")
-        if not user.is_superuser:
-            cohorts = cohorts.filter(program__directors=user)
-        context["cohorts"] = cohorts
+        context["cohorts"] = rules.directed_cohorts(user)
     context["recent_cases"] = Case.objects.published().for_listing().order_by("-published_at")[:6]
     return context

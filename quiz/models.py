@@ -332,3 +332,32 @@ class ReviewCard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} / {self.question} due {self.due:%Y-%m-%d}"
+
+
+# --- statistics flags (issue 19) --------------------------------------------------------
+
+
+class FlagDismissal(models.Model):
+    """Faculty looked at a case's statistics flag and judged it; holds for one case version.
+
+    An edit bumps `Case.version`, so a rewritten case is measured and flagged afresh.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="flag_dismissals")
+    case_version = models.PositiveIntegerField()
+    note = models.TextField(max_length=2000, help_text="Why the flag needs no change.")
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-dismissed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "case_version"], name="flagdismissal_one_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.public_id} v{self.case_version} flag dismissed"

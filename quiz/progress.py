@@ -1,7 +1,7 @@
 """A resident's own progress: quiz statuses, answered cases, topics beside the cohort's.
 
 Reads only; a fixed number of queries whatever the learner has done. The topic figures
-come from `quiz.reports.resident_topics`, the function the director's view of the same
+come from `quiz.reports.resident.resident_topics`, the function the director's view of the same
 resident uses, so the two pages cannot disagree.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 from django.db.models import Avg, Count, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from quiz import reports
 from quiz.models import Assignment, Attempt, Membership, ReviewCard
-from quiz.reports import counted_responses
+from quiz.reports import resident as reports
+from quiz.reports.resident import settled_responses
 from teachingfile.models import Case
 
 
@@ -78,20 +78,20 @@ class Progress:
 def resident_progress(user: Any, now: datetime | None = None) -> Progress:
     now = now or timezone.now()
     mine = reports.resident_topics(user.pk)
-    cohort = reports.topics_of(counted_responses(cohort_member_ids(user)))
+    cohort = reports.topics_of(settled_responses(cohort_member_ids(user)))
     topics = []
     for key, title in (("modality", "Modality"), ("region", "Region"), ("category", "Category")):
         theirs = {row["key"]: row["average"] for row in cohort[key]}
         rows = [{**row, "cohort_average": theirs.get(row["key"])} for row in mine[key]]
         topics.append({"key": key, "title": title, "rows": rows})
     case_rows = list(
-        counted_responses([user.pk])
+        settled_responses([user.pk])
         .order_by()
         .values("case_id", "case__public_id", "case__unknown_title")
         .annotate(n=Count("id"), average=Avg("score"), last=Max("answered_at"))
         .order_by("-last")[:100]
     )
-    overall = counted_responses([user.pk]).aggregate(
+    overall = settled_responses([user.pk]).aggregate(
         average=Avg("score"), cases=Count("case", distinct=True)
     )
     assignments = list(
@@ -124,7 +124,7 @@ def with_my_score(cases: QuerySet[Case], user: Any) -> QuerySet[Case]:
     The same rows as the "Cases you answered" table of /progress/, so both agree.
     """
     mine = (
-        counted_responses([user.pk])
+        settled_responses([user.pk])
         .filter(case=OuterRef("pk"))
         .order_by()
         .values("case")

@@ -1,4 +1,7 @@
-"""Reports: the cohort table and one resident for directors, item analysis and grading for faculty.
+"""Reports: the cohort table and one resident for directors, item analysis for faculty.
+
+Read-only: grading (`quiz.grading_views`) and cohort management (`quiz.cohort_views`) write,
+so they live outside the reports namespace.
 
 Residents and accounts without a role get a 404 everywhere here: the pages do not exist for
 them. A director reaches only residents of cohorts in programs they direct.
@@ -6,27 +9,23 @@ them. A director reaches only residents of cohorts in programs they direct.
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
 
-from quiz import reports
-from quiz.models import Membership, Quiz, Response
+from quiz import rules
+from quiz.models import Membership, Quiz
+from quiz.reports import charts, csv_export, response_analysis, statistics
+from quiz.reports import cohort as cohort_reports
+from quiz.reports import resident as resident_reports
 from teachingfile import roles
 from teachingfile.models import Category, Modality, Question, Region
 
 CASES_PER_PAGE = 25
 RESPONSES_PER_PAGE = 50
-GRADING_PER_PAGE = 30
 
 
 def _require_director(request: HttpRequest) -> None:
@@ -35,7 +34,7 @@ def _require_director(request: HttpRequest) -> None:
 
 
 def _require_staff_role(request: HttpRequest) -> None:
-    """Item statistics and grading: faculty and directors, nobody else."""
+    """Item statistics: faculty and directors, nobody else."""
     if not (roles.is_faculty(request.user) or roles.is_director(request.user)):
         raise Http404
 
@@ -45,7 +44,9 @@ def _get_resident_for_user(
 ) -> tuple[AbstractUser, list[Membership]]:
     """The resident and their memberships this director may see; 404 for anyone else."""
     _require_director(request)
-    memberships = list(reports.visible_memberships(request.user).filter(resident_id=resident_id))
+    memberships = list(
+        cohort_reports.visible_memberships(request.user).filter(resident_id=resident_id)
+    )
     if not memberships:
         raise Http404
     return memberships[0].resident, memberships
@@ -62,17 +63,17 @@ def reports_home(request: HttpRequest) -> HttpResponse:
         _require_staff_role(request)
         # Faculty without a program see item statistics only.
         return redirect("reports:item_analysis")
-    filters = reports.CohortFilters.from_query(request.GET)
-    rows = reports.cohort_table(request.user, filters)
-    histogram = reports.score_histogram([row.average for row in rows])
+    filters = cohort_reports.CohortFilters.from_query(request.GET)
+    rows = cohort_reports.cohort_table(request.user, filters)
+    histogram = cohort_reports.score_histogram([row.average for row in rows])
     context = {
         "rows": rows,
         "filters": filters,
-        "orders": reports.CohortFilters.ORDERS,
-        "cohorts": reports.directed_cohorts(request.user),
+        "orders": cohort_reports.CohortFilters.ORDERS,
+        "cohorts": rules.directed_cohorts(request.user),
         "years": range(1, 9),
         "histogram": histogram,
-        "chart": reports.bar_chart(
+        "chart": charts.bar_chart(
             histogram, "count", max((b["count"] for b in histogram), default=0)
         ),
     }
@@ -84,8 +85,10 @@ def reports_home(request: HttpRequest) -> HttpResponse:
 @login_required
 def cohort_csv(request: HttpRequest) -> HttpResponse:
     _require_director(request)
-    rows = reports.cohort_table(request.user, reports.CohortFilters.from_query(request.GET))
-    return reports.csv_response(
+    rows = cohort_reports.cohort_table(
+        request.user, cohort_reports.CohortFilters.from_query(request.GET)
+    )
+    return csv_export.csv_response(
         "cohort.csv",
         [
             "resident",
@@ -96,10 +99,10 @@ def cohort_csv(request: HttpRequest) -> HttpResponse:
             "completed",
             "overdue",
             "scored attempts",
-            "average score",
+            "average score per attempt",
             "last activity",
-            "last 4 weeks",
-            "previous 4 weeks",
+            "last 4 weeks (per attempt)",
+            "previous 4 weeks (per attempt)",
             "trend",
         ],
         (
@@ -127,20 +130,21 @@ def cohort_csv(request: HttpRequest) -> HttpResponse:
 @login_required
 def resident_detail(request: HttpRequest, resident_id: int) -> HttpResponse:
     resident, memberships = _get_resident_for_user(request, resident_id)
-    topics = reports.resident_topics(resident.pk)
-    weeks = reports.resident_weeks(resident.pk)
-    page = Paginator(reports.resident_responses(resident.pk), RESPONSES_PER_PAGE).get_page(
+    topics = resident_reports.resident_topics(resident.pk)
+    weeks = resident_reports.resident_weeks(resident.pk)
+    page = Paginator(resident_reports.resident_responses(resident.pk), RESPONSES_PER_PAGE).get_page(
         request.GET.get("page")
     )
     context = {
         "resident": resident,
         "memberships": memberships,
+        "summary": resident_reports.resident_summary(resident.pk),
         "topics": [
             {
                 "key": key,
                 "title": title,
                 "rows": topics[key],
-                "chart": reports.bar_chart(topics[key], "average", 1.0),
+                "chart": charts.bar_chart(topics[key], "average", 1.0),
             }
             for key, title in (
                 ("modality", "Modality"),
@@ -149,7 +153,7 @@ def resident_detail(request: HttpRequest, resident_id: int) -> HttpResponse:
             )
         ],
         "weeks": weeks,
-        "week_chart": reports.line_chart(weeks),
+        "week_chart": charts.line_chart(weeks),
         "page": page,
     }
     template = _partial(request, "quiz/reports/resident_detail.html", "responses")
@@ -163,25 +167,25 @@ def resident_csv(request: HttpRequest, resident_id: int) -> HttpResponse:
     table = request.GET.get("table", "responses")
     name = resident.username
     if table in ("modality", "region", "category"):
-        rows = reports.resident_topics(resident.pk)[table]
-        return reports.csv_response(
+        rows = resident_reports.resident_topics(resident.pk)[table]
+        return csv_export.csv_response(
             f"{name}-{table}.csv",
-            [table, "responses", "average score"],
+            [table, "responses", "average score per answer"],
             ([row["label"], row["n"], row["average"]] for row in rows),
         )
     if table == "weeks":
-        return reports.csv_response(
+        return csv_export.csv_response(
             f"{name}-weeks.csv",
-            ["week starting", "responses", "average score"],
+            ["week starting", "responses", "average score per answer"],
             (
                 [row["label"], row["n"], row["average"]]
-                for row in reports.resident_weeks(resident.pk)
+                for row in resident_reports.resident_weeks(resident.pk)
             ),
         )
     if table != "responses":
         raise Http404
-    responses = reports.resident_responses(resident.pk).iterator(chunk_size=2000)
-    return reports.csv_response(
+    responses = resident_reports.resident_responses(resident.pk).iterator(chunk_size=2000)
+    return csv_export.csv_response(
         f"{name}-responses.csv",
         [
             "answered at",
@@ -214,13 +218,13 @@ def resident_csv(request: HttpRequest, resident_id: int) -> HttpResponse:
 
 
 def _item_rows(
-    filters: reports.CaseFilters, case_ids: list[int] | None
-) -> tuple[dict[int, reports.ItemStats], dict[int, reports.ItemStats]]:
+    filters: statistics.CaseFilters, case_ids: list[int] | None
+) -> tuple[dict[int, statistics.ItemStats], dict[int, statistics.ItemStats]]:
     # Two queries: on SQLite one UNION ALL query over both levels measured slower.
     base = filters.responses(case_ids)
     return (
-        reports.item_statistics(base, per="case"),
-        reports.item_statistics(base, per="question"),
+        statistics.item_statistics(base, per="case"),
+        statistics.item_statistics(base, per="question"),
     )
 
 
@@ -228,16 +232,25 @@ def _item_rows(
 @login_required
 def item_analysis(request: HttpRequest) -> HttpResponse:
     _require_staff_role(request)
-    filters = reports.CaseFilters.from_query(request.GET)
+    filters = statistics.CaseFilters.from_query(request.GET)
     page = Paginator(filters.cases(), CASES_PER_PAGE).get_page(request.GET.get("page"))
     cases = list(page.object_list)
     case_ids = [case.pk for case in cases]
     per_case, per_question = _item_rows(filters, case_ids)
+    question_list = list(
+        Question.objects.filter(case_id__in=case_ids).only(
+            "id", "case_id", "order", "kind", "prompt", "max_mark"
+        )
+    )
+    analysis = response_analysis.response_analysis(
+        filters.responses(case_ids),
+        question_list,
+        {pk: stats.n for pk, stats in per_question.items()},
+    )
     questions: dict[int, list[Question]] = {}
-    for question in Question.objects.filter(case_id__in=case_ids).only(
-        "id", "case_id", "order", "kind", "prompt"
-    ):
+    for question in question_list:
         question.stats = per_question.get(question.pk)  # type: ignore[attr-defined]
+        question.analysis = analysis.get(question.pk)  # type: ignore[attr-defined]
         questions.setdefault(question.case_id, []).append(question)
     blocks = [
         {"case": case, "stats": per_case.get(case.pk), "questions": questions.get(case.pk, [])}
@@ -253,13 +266,18 @@ def item_analysis(request: HttpRequest) -> HttpResponse:
         "blocks": blocks,
         "filters": filters,
         "quizzes": Quiz.objects.only("id", "title").order_by("title"),
+        "which_choices": statistics.WhichAttempts.choices,
+        "quiz_stats": (
+            statistics.quiz_statistics(filters.which, filters.quiz) if filters.quiz else None
+        ),
         "modalities": Modality.choices,
         "regions": Region.choices,
         "categories": Category.choices,
-        "chart": reports.bar_chart(facility_bars, "facility", 1.0),
+        "chart": charts.bar_chart(facility_bars, "facility", 1.0),
         "facility_bars": facility_bars,
-        "too_easy": reports.TOO_EASY,
-        "too_hard": reports.TOO_HARD,
+        "too_easy": statistics.TOO_EASY,
+        "too_hard": statistics.TOO_HARD,
+        "min_n": statistics.MIN_N,
     }
     template = _partial(request, "quiz/reports/item_analysis.html", "item-results")
     return render(request, template, context)
@@ -270,20 +288,43 @@ def item_analysis(request: HttpRequest) -> HttpResponse:
 def item_csv(request: HttpRequest) -> HttpResponse:
     """Every matching question (or case with ?per=case): no paging in an export."""
     _require_staff_role(request)
-    filters = reports.CaseFilters.from_query(request.GET)
-    per = "case" if request.GET.get("per") == "case" else "question"
+    filters = statistics.CaseFilters.from_query(request.GET)
+    per = request.GET.get("per", "question")
+    per = per if per in ("case", "quiz") else "question"
     base = filters.responses()
     if filters.modality or filters.region or filters.category or filters.search:
         base = base.filter(case__in=filters.cases().values("pk"))
-    stats = reports.item_statistics(base, per=per)
-    header = ["n", "facility", "sd", "discrimination", "discriminative efficiency", "flags"]
+    if per == "quiz":
+        return _quiz_csv(filters)
+    stats = statistics.item_statistics(base, per=per)
+    # The quiz-level figures of the chosen quiz on every row (empty without a quiz: they
+    # describe one test), under the stable names of docs/statistics.md.
+    quiz_stats = statistics.quiz_statistics(filters.which, filters.quiz) if filters.quiz else None
+    quiz_values = quiz_stats.csv_values() if quiz_stats else [None] * 9
+    header = [
+        "n",
+        "facility",
+        "item sd",  # "sd" alone is the quiz's, among the quiz-level columns
+        "discrimination",
+        "discriminative efficiency",
+        "flags",
+        *statistics.QuizStats.CSV_COLUMNS,
+    ]
 
-    def numbers(s: reports.ItemStats) -> list[object]:
-        return [s.n, s.facility, s.sd, s.discrimination, s.efficiency, "; ".join(s.flags)]
+    def numbers(s: statistics.ItemStats) -> list[object]:
+        return [
+            s.n,
+            s.facility,
+            s.sd,
+            s.discrimination,
+            s.efficiency,
+            "; ".join(s.flags),
+            *quiz_values,
+        ]
 
     if per == "case":
         cases = filters.cases().filter(pk__in=list(stats))
-        return reports.csv_response(
+        return csv_export.csv_response(
             "case-statistics.csv",
             ["case", "title", *header],
             ([c.public_id, c.known_title, *numbers(stats[c.pk])] for c in cases),
@@ -294,7 +335,7 @@ def item_csv(request: HttpRequest) -> HttpResponse:
         .only("id", "order", "kind", "prompt", "case__public_id")
         .order_by("case__public_id", "order", "id")
     )
-    return reports.csv_response(
+    return csv_export.csv_response(
         "question-statistics.csv",
         ["case", "question", "kind", "prompt", *header],
         (
@@ -304,77 +345,17 @@ def item_csv(request: HttpRequest) -> HttpResponse:
     )
 
 
-# --- grading ----------------------------------------------------------------------------
-
-
-def _grading_queue() -> Any:
-    waiting = Q(method=Response.Method.PENDING) | Q(method=Response.Method.SELF)
-    return (
-        Response.objects.filter(waiting)
-        .select_related("question", "case", "user")
-        .prefetch_related("question__accepted_answers")
-        # Undecided answers ("pending") before self-assessed ones, oldest first.
-        .order_by("method", "answered_at", "id")
+def _quiz_csv(filters: statistics.CaseFilters) -> HttpResponse:
+    """One row per quiz with attempts: the quiz-level figures (three queries in all)."""
+    by_quiz = statistics.quiz_statistics_by_quiz(
+        filters.which, [filters.quiz] if filters.quiz else None
     )
-
-
-@require_GET
-@login_required
-def grading_queue(request: HttpRequest) -> HttpResponse:
-    if not roles.is_faculty(request.user):
-        raise Http404
-    page = Paginator(_grading_queue(), GRADING_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "quiz/reports/grading_queue.html", {"page": page})
-
-
-@require_http_methods(["POST"])
-@login_required
-def grade_response(request: HttpRequest, pk: int) -> HttpResponse:
-    if not roles.is_faculty(request.user):
-        raise Http404
-    # The quiz flow owns scoring writes; imported here so that this module loads on its own.
-    from quiz import services as quiz_services
-
-    response = get_object_or_404(_grading_queue(), pk=pk)
-    typed_score = request.POST.get("score", "").strip()[:20]
-    note = request.POST.get("note", "")[:200]
-    error = ""
-    try:
-        score = float(typed_score)
-    except ValueError:
-        error = "Give a score between 0 and 1."
-    else:
-        try:
-            quiz_services.response_override(
-                response=response, score=score, by=request.user, note=note
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-    status = 422 if error else 200
-    if request.htmx:  # type: ignore[attr-defined]
-        response.refresh_from_db()
-        _keep_typed(response, error, typed_score, note)
-        return render(
-            request, "quiz/reports/includes/grading_row.html", {"r": response}, status=status
-        )
-    if not error:
-        messages.success(request, "Score recorded.")
-        return redirect(reverse("reports:grading_queue") + f"?page={_page_number(request)}")
-    # Show the same page again with the message on the row and what was typed kept.
-    page = Paginator(_grading_queue(), GRADING_PER_PAGE).get_page(_page_number(request))
-    for row in page.object_list:
-        if row.pk == response.pk:
-            _keep_typed(row, error, typed_score, note)
-    return render(request, "quiz/reports/grading_queue.html", {"page": page}, status=status)
-
-
-def _page_number(request: HttpRequest) -> int:
-    page = request.GET.get("page", "")
-    return int(page) if page.isdigit() else 1
-
-
-def _keep_typed(response: Response, error: str, score: str, note: str) -> None:
-    if error:
-        response.grade_error = error  # type: ignore[attr-defined]
-        response.grade_score = score  # type: ignore[attr-defined]
-        response.grade_note = note  # type: ignore[attr-defined]
+    quizzes = Quiz.objects.filter(pk__in=list(by_quiz)).only("id", "title").order_by("title")
+    return csv_export.csv_response(
+        "quiz-statistics.csv",
+        ["quiz", "attempts rule", *statistics.QuizStats.CSV_COLUMNS, "provisional_attempts"],
+        (
+            [q.title, filters.which, *by_quiz[q.pk].csv_values(), by_quiz[q.pk].provisional]
+            for q in quizzes
+        ),
+    )

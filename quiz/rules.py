@@ -107,14 +107,19 @@ def reveal_withheld_until(attempt: Attempt, *, now: datetime | None = None) -> d
     return due
 
 
+def without_exam_drafts(responses: QuerySet[Response]) -> QuerySet[Response]:
+    """Leave out the answers of exams not handed in yet: drafts the learner may change.
+
+    They neither earn a reveal nor count in any score a learner or a director sees.
+    """
+    return responses.exclude(attempt__quiz__mode=Quiz.Mode.EXAM, attempt__finished_at__isnull=True)
+
+
 def counting_responses(user: AnyUser, *, now: datetime | None = None) -> QuerySet[Response]:
     """The learner's responses in attempts that can earn a reveal."""
-    return (
-        Response.objects.filter(user=user)
-        .exclude(attempt__kind=Attempt.Kind.REVIEW)
-        .exclude(attempt__quiz__mode=Quiz.Mode.EXAM, attempt__finished_at__isnull=True)
-        .exclude(attempt__in=withheld_exams(user, now=now))
-    )
+    return without_exam_drafts(
+        Response.objects.filter(user=user).exclude(attempt__kind=Attempt.Kind.REVIEW)
+    ).exclude(attempt__in=withheld_exams(user, now=now))
 
 
 def earned_case_ids(user: AnyUser, *, now: datetime | None = None) -> QuerySet[Response]:
@@ -195,4 +200,5 @@ __all__ = [
     "revealed_cases",
     "running_exams",
     "withheld_exams",
+    "without_exam_drafts",
 ]

@@ -158,7 +158,15 @@ def self_assessed(verdict: str) -> Outcome:
     return Outcome(SELF_SCORES[verdict], "self", f"Self-assessed: {verdict}.")
 
 
-def mean_score(scores: Sequence[float | None]) -> float | None:
-    """The attempt's score: the mean of the scored responses (pending ones wait)."""
-    known = [score for score in scores if score is not None]
-    return sum(known) / len(known) if known else None
+def mean_score(
+    scores: Sequence[float | None], marks: Sequence[float] | None = None
+) -> float | None:
+    """The attempt's score: scored responses weighted by their question's maximum mark.
+
+    Pending ones wait. With every mark 1 (the default) this is the plain mean; otherwise it
+    is Moodle's grade, the marks obtained over the marks available (docs/statistics.md).
+    """
+    weights = marks if marks is not None else [1.0] * len(scores)
+    known = [(s, w) for s, w in zip(scores, weights, strict=True) if s is not None]
+    total = sum(w for _, w in known)
+    return sum(s * w for s, w in known) / total if total else None

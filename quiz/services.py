@@ -408,7 +408,8 @@ def _answer(
             attempt.finished_at = now
         if complete:
             attempt.score = scoring.mean_score(
-                [q.response.score for q in questions if q.response is not None]
+                [q.response.score for q in questions if q.response is not None],
+                [q.question.max_mark for q in questions if q.response is not None],
             )
     if attempt.pk is None:
         attempt.clean_fields(exclude=["user", "quiz", "case"])
@@ -452,7 +453,8 @@ def _answer(
 
 
 def _attempt_mean(attempt: Attempt) -> float | None:
-    return scoring.mean_score(list(attempt.responses.values_list("score", flat=True)))
+    rows = list(attempt.responses.values_list("score", "question__max_mark"))
+    return scoring.mean_score([score for score, _ in rows], [mark for _, mark in rows])
 
 
 def _review_cards_after_misses(*, responses: Iterable[Response], now: datetime) -> None:
@@ -499,7 +501,14 @@ def attempt_finish(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
             .exclude(pk__in=answered)
             .select_related("case")
         )
-        # One row per question keeps item statistics honest: an unanswered question counts.
+        # Whether the learner met the question before follows the same rule as an answer.
+        seen = set(
+            Response.objects.filter(user=attempt.user_id, question__in=missing).values_list(
+                "question_id", flat=True
+            )
+        )
+        # One row per question keeps item statistics honest: an unanswered question counts as
+        # 0 in this attempt, in its own statistics as in every other question's rest score.
         Response.objects.bulk_create(
             Response(
                 attempt=attempt,
@@ -509,7 +518,7 @@ def attempt_finish(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
                 score=0.0,
                 method=Response.Method.AUTO,
                 judgement="Not answered.",
-                is_first_attempt=False,
+                is_first_attempt=question.pk not in seen,
                 answered_at=now,
             )
             for question in missing

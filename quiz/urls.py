@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from quiz import views
+from quiz import flag_views, views
 
 app_name = "quiz"
 
@@ -10,6 +10,11 @@ urlpatterns = [
     path("cases/<str:public_id>/answer/", views.case_answer, name="case_answer"),
     path("cases/<str:public_id>/retry/", views.case_retry, name="case_retry"),
     path("cases/<str:public_id>/comments/", views.comment_add, name="comment_add"),
+    path(
+        "cases/<str:public_id>/statistics-flag/dismiss/",
+        flag_views.flag_dismiss,
+        name="flag_dismiss",
+    ),
     path("responses/<int:pk>/self-assess/", views.response_self_assess, name="self_assess"),
     path("quizzes/", views.quiz_list, name="quiz_list"),
     path("quizzes/<int:pk>/", views.quiz_detail, name="quiz_detail"),

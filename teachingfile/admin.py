@@ -185,7 +185,7 @@ class QuestionForm(forms.ModelForm):
 
     class Meta:
         model = Question
-        fields = ["order", "kind", "prompt", "explanation"]
+        fields = ["order", "kind", "max_mark", "prompt", "explanation"]
         widgets = {
             "prompt": forms.Textarea(attrs={"rows": 2}),
             "explanation": forms.Textarea(attrs={"rows": 2}),
@@ -193,6 +193,8 @@ class QuestionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Most questions weigh 1: left empty (or absent from an older form), it stays 1.
+        self.fields["max_mark"].required = False
         if self.instance.pk:
             self.fields["choices_text"].initial = "\n".join(
                 f"{'*' if c.is_correct else ''}{c.text}"
@@ -203,6 +205,10 @@ class QuestionForm(forms.ModelForm):
                 a.text + (f" | {a.score:g}" if a.score != 1 else "")
                 for a in self.instance.accepted_answers.all()
             )
+
+    def clean_max_mark(self) -> float:
+        value = self.cleaned_data.get("max_mark")
+        return 1.0 if value is None else value
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -274,7 +280,13 @@ class QuestionInline(OwnedCaseInlineMixin, admin.StackedInline):
     form = QuestionForm
     extra = 0
     show_change_link = True
-    fields = [("order", "kind"), "prompt", "choices_text", "accepted_text", "explanation"]
+    fields = [
+        ("order", "kind", "max_mark"),
+        "prompt",
+        "choices_text",
+        "accepted_text",
+        "explanation",
+    ]
 
 
 class StatusChangeInline(admin.TabularInline):

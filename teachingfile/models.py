@@ -389,6 +389,13 @@ class Question(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SINGLE)
     prompt = models.TextField(help_text="Markdown.")
     explanation = models.TextField(blank=True, help_text="Revealed after answering. Markdown.")
+    # --- statistics (issue 19): the question's weight in an attempt's total, as in Moodle.
+    max_mark = models.FloatField(
+        default=1.0,
+        validators=[MinValueValidator(0.01), MaxValueValidator(100.0)],
+        help_text="Weight in the attempt's total (Moodle's maximum mark); 1 unless a question "
+        "should count more or less than the others.",
+    )
 
     class Meta:
         ordering = ["order", "id"]

@@ -17,7 +17,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from quiz.reports import first_attempt_responses
+from quiz.reports.flags import FACILITY_BAND, case_flags
+from quiz.reports.statistics import MIN_N, counted_responses, item_statistics
 from teachingfile import review_services, roles, services
 from teachingfile.models import Case, Comment, Rating, StatusChange
 
@@ -75,20 +76,18 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     )
     waiting = cases.filter(status=Case.Status.IN_REVIEW).exclude(owner=request.user)
     mine = cases.filter(owner=request.user, status__in=[Case.Status.DRAFT, Case.Status.IN_REVIEW])
-    return render(
-        request, "teachingfile/review/review_queue.html", {"waiting": waiting, "mine": mine}
-    )
+    # Measured cases whose numbers call for a second look (quiz.reports.flags).
+    flags = case_flags(Case.objects.exclude(status=Case.Status.DRAFT))
+    context = {"waiting": waiting, "mine": mine, "flags": flags, "min_n": MIN_N}
+    context["band"] = round(FACILITY_BAND * 100)
+    return render(request, "teachingfile/review/review_queue.html", context)
 
 
 def _case_review_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
     ratings = Rating.objects.filter(case=case)
     summary = ratings.aggregate(difficulty=Avg("difficulty"), quality=Avg("quality"), n=Count("id"))
-    # Measured facility: mean first-attempt score over the case's questions.
-    measured = (
-        first_attempt_responses()
-        .filter(case=case)
-        .aggregate(facility=Avg("score"), n=Count("id"), respondents=Count("user", distinct=True))
-    )
+    # Measured facility: the case's marks over its maximum, first attempts that count.
+    measured = item_statistics(counted_responses().filter(case=case), per="case").get(case.pk)
     own = ratings.filter(rater=request.user).first()
     context = {
         "case": case,
@@ -98,7 +97,8 @@ def _case_review_context(request: HttpRequest, case: Case, **extra: Any) -> dict
             for status in services.allowed_transitions(case, request.user)
         ],
         "summary": summary,
-        "measured": measured,
+        "measured_facility": measured.facility if measured else None,
+        "measured_n": measured.n if measured else 0,
         "ratings": ratings.select_related("rater").order_by("-updated_at"),
         "rating_form": RatingForm(
             initial={"difficulty": own.difficulty, "quality": own.quality, "note": own.note}

@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include((library_patterns, "teachingfile"))),
     path("", include("quiz.urls")),
     path("reports/", include("quiz.report_urls")),
+    path("grading/", include("quiz.grading_urls")),
+    path("cohorts/", include("quiz.cohort_urls")),
     path("", include("teachingfile.review_urls")),
     path("search/", include("teachingfile.search.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -174,3 +174,24 @@ def test_the_change_page_links_to_the_resident_preview(
     body = client.get(f"/admin/teachingfile/case/{case.pk}/change/").content.decode()
     assert f'href="/cases/{case.public_id}/"' in body
     assert "Preview as a resident sees it" in body
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("2.5", 2.5), ("", 1.0)])
+def test_a_question_weighs_its_maximum_mark_and_one_when_left_empty(
+    typed: str, stored: float
+) -> None:
+    from teachingfile.admin import QuestionForm
+
+    form = QuestionForm(
+        data={
+            "order": "1",
+            "kind": "single",
+            "max_mark": typed,
+            "prompt": "Finding?",
+            "explanation": "",
+            "choices_text": "*Calcification\nFracture",
+            "accepted_text": "",
+        }
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["max_mark"] == stored

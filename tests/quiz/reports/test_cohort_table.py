@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from quiz.reports import CohortFilters, cohort_table
+from quiz.reports.cohort import CohortFilters, cohort_table
 from tests.factories import (
     AssignmentFactory,
     AttemptFactory,

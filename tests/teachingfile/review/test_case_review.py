@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from teachingfile.models import Case, Rating, StatusChange
 from tests.factories import (
@@ -119,7 +120,8 @@ def test_the_page_shows_aggregate_ratings_beside_the_measured_facility(  # type:
     RatingFactory(case=submitted, rater=None, rater_label="source", difficulty=2, quality=3)
     question = submitted.questions.get()
     for score in (1, 0, 0.5, 1):
-        ResponseFactory(attempt=AttemptFactory(), question=question, score=score)
+        attempt = AttemptFactory(finished_at=timezone.now())  # only finished ones count
+        ResponseFactory(attempt=attempt, question=question, score=score)
     client.force_login(other_faculty)
     page = client.get(_review(submitted)).content.decode()
     assert "#D2.0 #Q3.0</strong> (n=1)" in page

@@ -19,12 +19,12 @@ HTMX = {"HX-Request": "true"}
 
 
 def _detail(cohort) -> str:  # type: ignore[no-untyped-def]
-    return reverse("reports:cohort_detail", args=[cohort.pk])
+    return reverse("cohorts:cohort_detail", args=[cohort.pk])
 
 
 def test_the_list_shows_only_the_directors_cohorts(client, director, cohort, other_cohort) -> None:  # type: ignore[no-untyped-def]
     client.force_login(director)
-    body = client.get(reverse("reports:cohort_list")).content.decode()
+    body = client.get(reverse("cohorts:cohort_list")).content.decode()
     assert _detail(cohort) in body
     assert _detail(other_cohort) not in body and "Other program" not in body
 
@@ -38,10 +38,10 @@ def test_only_the_programs_director_reaches_a_cohort(  # type: ignore[no-untyped
     assignment = AssignmentFactory(cohort=cohort)
     assert client.get(_detail(cohort)).status_code == 404
     posts = [
-        (reverse("reports:member_add", args=[cohort.pk]), {"username": "oscar"}),
-        (reverse("reports:member_remove", args=[cohort.pk, membership.pk]), {}),
-        (reverse("reports:assignment_add", args=[cohort.pk]), {"quiz": QuizFactory().pk}),
-        (reverse("reports:assignment_remove", args=[cohort.pk, assignment.pk]), {}),
+        (reverse("cohorts:member_add", args=[cohort.pk]), {"username": "oscar"}),
+        (reverse("cohorts:member_remove", args=[cohort.pk, membership.pk]), {}),
+        (reverse("cohorts:assignment_add", args=[cohort.pk]), {"quiz": QuizFactory().pk}),
+        (reverse("cohorts:assignment_remove", args=[cohort.pk, assignment.pk]), {}),
     ]
     for url, data in posts:
         assert client.post(url, data).status_code == 404
@@ -52,7 +52,7 @@ def test_only_the_programs_director_reaches_a_cohort(  # type: ignore[no-untyped
 def test_residents_and_faculty_do_not_see_the_cohort_list(client, resident, faculty) -> None:  # type: ignore[no-untyped-def]
     for user in (resident, faculty):
         client.force_login(user)
-        assert client.get(reverse("reports:cohort_list")).status_code == 404
+        assert client.get(reverse("cohorts:cohort_list")).status_code == 404
 
 
 def test_a_director_adds_a_resident_by_username_with_a_plain_form(  # type: ignore[no-untyped-def]
@@ -60,7 +60,7 @@ def test_a_director_adds_a_resident_by_username_with_a_plain_form(  # type: igno
 ) -> None:
     newcomer = make_user("nina", roles.RESIDENT, first_name="Nina", last_name="Ng")
     client.force_login(director)
-    url = reverse("reports:member_add", args=[cohort.pk])
+    url = reverse("cohorts:member_add", args=[cohort.pk])
     response = client.post(url, {"username": " NINA ", "training_year": "3"})
     assert response.status_code == 302 and response["Location"] == _detail(cohort)
     assert Membership.objects.get(cohort=cohort, resident=newcomer).training_year == 3
@@ -71,7 +71,7 @@ def test_a_director_adds_a_resident_by_username_with_a_plain_form(  # type: igno
 def test_adding_by_htmx_returns_the_members_section(client, director, cohort) -> None:  # type: ignore[no-untyped-def]
     make_user("nina", roles.RESIDENT)
     client.force_login(director)
-    url = reverse("reports:member_add", args=[cohort.pk])
+    url = reverse("cohorts:member_add", args=[cohort.pk])
     response = client.post(url, {"username": "nina", "training_year": "1"}, headers=HTMX)
     assert response.status_code == 200
     body = response.content.decode()
@@ -92,7 +92,7 @@ def test_a_bad_username_is_refused_with_a_message_and_kept(  # type: ignore[no-u
     client, director, cohort, faculty, username, message
 ) -> None:
     client.force_login(director)
-    url = reverse("reports:member_add", args=[cohort.pk])
+    url = reverse("cohorts:member_add", args=[cohort.pk])
     for headers in ({}, HTMX):
         response = client.post(url, {"username": username, "training_year": "2"}, headers=headers)
         assert response.status_code == 422
@@ -106,7 +106,7 @@ def test_a_bad_username_is_refused_with_a_message_and_kept(  # type: ignore[no-u
 def test_a_training_year_out_of_range_is_refused(client, director, cohort) -> None:  # type: ignore[no-untyped-def]
     make_user("nina", roles.RESIDENT)
     client.force_login(director)
-    url = reverse("reports:member_add", args=[cohort.pk])
+    url = reverse("cohorts:member_add", args=[cohort.pk])
     response = client.post(url, {"username": "nina", "training_year": "9"})
     assert response.status_code == 422
     assert "Select a valid choice" in response.content.decode()
@@ -118,7 +118,7 @@ def test_a_director_removes_a_member_and_keeps_their_answers(  # type: ignore[no
 ) -> None:
     membership = cohort.memberships.get()
     client.force_login(director)
-    url = reverse("reports:member_remove", args=[cohort.pk, membership.pk])
+    url = reverse("cohorts:member_remove", args=[cohort.pk, membership.pk])
     assert client.get(url).status_code == 405
     response = client.post(url, headers=HTMX)
     assert response.status_code == 200
@@ -126,7 +126,7 @@ def test_a_director_removes_a_member_and_keeps_their_answers(  # type: ignore[no
     assert "rosa removed from PGY-2" in response.content.decode()
     assert not Membership.objects.filter(pk=membership.pk).exists()
     again = MembershipFactory(cohort=cohort, resident=resident)
-    plain = client.post(reverse("reports:member_remove", args=[cohort.pk, again.pk]))
+    plain = client.post(reverse("cohorts:member_remove", args=[cohort.pk, again.pk]))
     assert plain.status_code == 302
     assert not Membership.objects.filter(pk=again.pk).exists()
 
@@ -136,7 +136,7 @@ def test_a_membership_of_another_cohort_is_not_found_through_mine(  # type: igno
 ) -> None:
     theirs = other_cohort.memberships.get()
     client.force_login(director)
-    url = reverse("reports:member_remove", args=[cohort.pk, theirs.pk])
+    url = reverse("cohorts:member_remove", args=[cohort.pk, theirs.pk])
     assert client.post(url).status_code == 404
     assert Membership.objects.filter(pk=theirs.pk).exists()
 
@@ -145,7 +145,7 @@ def test_a_director_assigns_a_quiz_with_a_due_date(client, director, cohort) -> 
     quiz = QuizFactory(title="Calcification week")
     due = (timezone.localtime() + timedelta(days=7)).replace(second=0, microsecond=0)
     client.force_login(director)
-    url = reverse("reports:assignment_add", args=[cohort.pk])
+    url = reverse("cohorts:assignment_add", args=[cohort.pk])
     response = client.post(url, {"quiz": quiz.pk, "due_at": due.strftime("%Y-%m-%dT%H:%M")})
     assert response.status_code == 302
     assignment = Assignment.objects.get(cohort=cohort, quiz=quiz)
@@ -156,7 +156,7 @@ def test_a_director_assigns_a_quiz_with_a_due_date(client, director, cohort) -> 
 def test_assigning_by_htmx_returns_the_assignments_section(client, director, cohort) -> None:  # type: ignore[no-untyped-def]
     quiz = QuizFactory(title="No deadline quiz")
     client.force_login(director)
-    url = reverse("reports:assignment_add", args=[cohort.pk])
+    url = reverse("cohorts:assignment_add", args=[cohort.pk])
     response = client.post(url, {"quiz": quiz.pk, "due_at": ""}, headers=HTMX)
     assert response.status_code == 200
     body = response.content.decode()
@@ -184,7 +184,7 @@ def test_a_bad_assignment_is_refused_with_a_message(  # type: ignore[no-untyped-
     if payload["quiz"] == "taken":
         payload["quiz"] = taken.pk
     client.force_login(director)
-    url = reverse("reports:assignment_add", args=[cohort.pk])
+    url = reverse("cohorts:assignment_add", args=[cohort.pk])
     for headers in ({}, HTMX):
         response = client.post(url, payload, headers=headers)
         assert response.status_code == 422
@@ -195,10 +195,10 @@ def test_a_bad_assignment_is_refused_with_a_message(  # type: ignore[no-untyped-
 def test_a_director_withdraws_an_assignment(client, director, cohort) -> None:  # type: ignore[no-untyped-def]
     first, second = AssignmentFactory(cohort=cohort), AssignmentFactory(cohort=cohort)
     client.force_login(director)
-    plain = client.post(reverse("reports:assignment_remove", args=[cohort.pk, first.pk]))
+    plain = client.post(reverse("cohorts:assignment_remove", args=[cohort.pk, first.pk]))
     assert plain.status_code == 302
     partial = client.post(
-        reverse("reports:assignment_remove", args=[cohort.pk, second.pk]), headers=HTMX
+        reverse("cohorts:assignment_remove", args=[cohort.pk, second.pk]), headers=HTMX
     )
     assert partial.content.decode().lstrip().startswith('<section id="assignments"')
     assert not Assignment.objects.filter(cohort=cohort).exists()
@@ -212,7 +212,7 @@ def _count(client, url: str) -> int:  # type: ignore[no-untyped-def]
 
 def test_the_cohort_pages_make_a_fixed_number_of_queries(client, director, cohort) -> None:  # type: ignore[no-untyped-def]
     client.force_login(director)
-    urls = [reverse("reports:cohort_list"), _detail(cohort)]
+    urls = [reverse("cohorts:cohort_list"), _detail(cohort)]
     before = [_count(client, url) for url in urls]
     for i in range(5):
         MembershipFactory(cohort=cohort, resident=make_user(f"extra{i}", roles.RESIDENT))

@@ -1,4 +1,4 @@
-"""A small program for report tests: home cohort (resident, director) and a second program."""
+"""Two programs for cohort, report and grading tests: a home cohort and another program."""
 
 from __future__ import annotations
 
