@@ -110,9 +110,10 @@ class FigureForm(forms.ModelForm):
                 continue
             try:
                 items = process_upload(
-                    file.read(),
+                    file,
                     filename=file.name,
                     allow_burned_in=bool(cleaned.get("confirm_no_burned_in")),
+                    **services.upload_options(),
                 )
             except ImageRejected as exc:
                 self.add_error(field, exc.message)
@@ -129,8 +130,9 @@ class FigureForm(forms.ModelForm):
         processed = getattr(self, "_processed", {})
         self.written: list[str] = []
         self.extra_frames = processed.get("upload", [])[1:]
+        self.sources: dict[int, str] = {}  # a multi-frame DICOM is stored once
         if "upload" in processed:
-            services.figure_store_image(figure, processed["upload"][0], self.written)
+            services.figure_store_image(figure, processed["upload"][0], self.written, self.sources)
         if "annotated_upload" in processed:
             services.figure_store_annotated(figure, processed["annotated_upload"][0], self.written)
         if commit:
@@ -462,7 +464,10 @@ class CaseAdmin(admin.ModelAdmin):
                     frames = getattr(figure_form, "extra_frames", [])
                     if frames and figure_form.instance.pk:
                         services.figure_add_frames(
-                            figure=figure_form.instance, items=frames, written=figure_form.written
+                            figure=figure_form.instance,
+                            items=frames,
+                            written=figure_form.written,
+                            sources=figure_form.sources,
                         )
         except Exception:
             if formset.model is Figure:

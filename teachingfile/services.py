@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -133,8 +134,38 @@ def delete_files(names: Sequence[str]) -> None:
         default_storage.delete(name)
 
 
-def figure_store_image(figure: Figure, item: ProcessedImage, written: list[str]) -> None:
-    """Write a processed image and its derivatives and point the figure at them (unsaved)."""
+def upload_options() -> dict[str, Any]:
+    """Keyword arguments for ``process_upload`` from the settings (limits, profile options)."""
+    from teachingfile.imaging.deidentify import DeidOptions
+    from teachingfile.imaging.validation import Limits
+
+    return {
+        "limits": Limits(
+            max_bytes=settings.IMAGE_MAX_BYTES,
+            max_frames=settings.IMAGE_MAX_FRAMES,
+            zip_max_members=settings.IMAGE_ZIP_MAX_MEMBERS,
+            max_total_pixels=settings.IMAGE_MAX_TOTAL_PIXELS,
+            time_budget_seconds=settings.IMAGE_TIME_BUDGET_SECONDS,
+        ),
+        "deid": DeidOptions(
+            retain_patient_characteristics=settings.DICOM_RETAIN_PATIENT_CHARACTERISTICS,
+            retain_modified_dates=settings.DICOM_RETAIN_MODIFIED_DATES,
+            date_shift_secret=settings.SECRET_KEY,
+        ),
+    }
+
+
+def figure_store_image(
+    figure: Figure,
+    item: ProcessedImage,
+    written: list[str],
+    sources: dict[int, str] | None = None,
+) -> None:
+    """Write a processed image and its derivatives and point the figure at them (unsaved).
+
+    ``sources`` is shared by the frames of one upload: the frames of a multi-frame DICOM
+    carry the same de-identified file, which is stored once and referenced by each.
+    """
     figure.image.name = _save_bytes(item.original, item.original_ext, written)
     figure.display.name = _save_bytes(item.display, item.display_ext, written)
     figure.thumbnail.name = _save_bytes(item.thumbnail, item.thumbnail_ext, written)
@@ -146,7 +177,11 @@ def figure_store_image(figure: Figure, item: ProcessedImage, written: list[str])
         for name, data in (item.presets or {}).items()
     }
     if item.deidentified_dicom:
-        figure.source_file.name = _save_bytes(item.deidentified_dicom, "dcm", written)
+        sources = {} if sources is None else sources
+        key = id(item.deidentified_dicom)
+        if key not in sources:
+            sources[key] = _save_bytes(item.deidentified_dicom, "dcm", written)
+        figure.source_file.name = sources[key]
 
 
 def figure_store_annotated(figure: Figure, item: ProcessedImage, written: list[str]) -> None:
@@ -170,7 +205,9 @@ def figure_set_image(
     """
     from teachingfile.imaging import ImageRejected, process_upload
 
-    items = process_upload(data, filename=filename, allow_burned_in=allow_burned_in)
+    items = process_upload(
+        data, filename=filename, allow_burned_in=allow_burned_in, **upload_options()
+    )
     if len(items) != 1:
         raise ImageRejected(
             f"{filename} holds {len(items)} images; upload a series as its own figures."
@@ -191,7 +228,11 @@ def figure_set_image(
 
 @transaction.atomic
 def figure_add_frames(
-    *, figure: Figure, items: Sequence[ProcessedImage], written: list[str]
+    *,
+    figure: Figure,
+    items: Sequence[ProcessedImage],
+    written: list[str],
+    sources: dict[int, str] | None = None,
 ) -> list[Figure]:
     """Make a saved figure the first of a stack and add one figure per further frame."""
     base_label = figure.label
@@ -214,7 +255,7 @@ def figure_add_frames(
             neutral_caption=figure.neutral_caption,
             caption=figure.caption,
         )
-        figure_store_image(frame, item, written)
+        figure_store_image(frame, item, written, sources)
         frame.save()
         added.append(frame)
     return added
@@ -237,8 +278,11 @@ def figures_from_upload(
     """Turn one upload (image, multi-frame DICOM or zipped series) into figures in stack order."""
     from teachingfile.imaging import process_upload
 
-    items = process_upload(data, filename=filename, allow_burned_in=allow_burned_in)
+    items = process_upload(
+        data, filename=filename, allow_burned_in=allow_burned_in, **upload_options()
+    )
     written: list[str] = []
+    sources: dict[int, str] = {}
     try:
         first = Figure(
             case=case,
@@ -249,12 +293,14 @@ def figures_from_upload(
             neutral_caption=neutral_caption,
             caption=caption,
         )
-        figure_store_image(first, items[0], written)
+        figure_store_image(first, items[0], written, sources)
         first.full_clean()
         first.save()
         figures = [first]
         if len(items) > 1:
-            figures += figure_add_frames(figure=first, items=items[1:], written=written)
+            figures += figure_add_frames(
+                figure=first, items=items[1:], written=written, sources=sources
+            )
     except Exception:
         delete_files(written)
         raise

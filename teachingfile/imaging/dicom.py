@@ -14,7 +14,7 @@ import math
 import struct
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pydicom
@@ -35,10 +35,10 @@ from pydicom.uid import (
 )
 
 from . import encode
-from .deidentify import deidentify
+from .deidentify import DeidOptions, deidentify
 from .errors import ImageRejected
 from .result import ProcessedImage
-from .validation import MAX_TOTAL_PIXELS, check_pixels
+from .validation import DEFAULT_LIMITS, Limits, check_pixels
 
 # What the brief promises to decode with pydicom + numpy + Pillow. Anything else (JPEG-LS,
 # JPEG lossless, HTJ2K, video...) is refused by name rather than half-supported through
@@ -85,10 +85,12 @@ class Instance:
 
 
 def load_instance(raw: bytes, label: str, *, allow_burned_in: bool,
-                  uid_map: MutableMapping[str, str], require_image: bool = True
+                  uid_map: MutableMapping[str, str], require_image: bool = True,
+                  options: DeidOptions | None = None, limits: Limits | None = None
                   ) -> Instance | None:
     """Read, check and de-identify one DICOM file; None if it has no image and none is required."""
     ds = _read(raw)
+    limits = limits or DEFAULT_LIMITS
     if "PixelData" not in ds:
         if require_image:
             raise ImageRejected(
@@ -97,19 +99,51 @@ def load_instance(raw: bytes, label: str, *, allow_burned_in: bool,
             )
         return None
     check_transfer_syntax(ds)
-    frames = _check_geometry(ds)
+    frames = _check_geometry(ds, limits)
     if str(ds.get("BurnedInAnnotation", "")).upper() == "YES" and not allow_burned_in:
         raise ImageRejected(BURNED_IN_MESSAGE, code="burned_in")
-    deidentify(ds, uid_map)
+    deidentify(ds, uid_map, options)
     return Instance(label=label, ds=ds, deidentified=_serialise(ds), frames=frames)
 
 
 def _read(raw: bytes) -> Dataset:
+    # A file written without the 128-byte preamble and "DICM" (older PACS exports) is
+    # still DICOM; sniff() has seen a plausible first element, so force the read.
+    forced = raw[128:132] != b"DICM"
     try:
-        return pydicom.dcmread(io.BytesIO(raw), force=False)
+        ds = pydicom.dcmread(io.BytesIO(raw), force=forced)
     except _READ_ERRORS as exc:
         raise ImageRejected("The file is a damaged or invalid DICOM file",
                             code="dicom_invalid") from exc
+    if forced:
+        _infer_transfer_syntax(ds)
+    return ds
+
+
+def _infer_transfer_syntax(ds: Dataset) -> None:
+    """Without file meta, name the syntax pydicom found the data set to be written in."""
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None and meta.get("TransferSyntaxUID"):
+        return
+    implicit, little = ds.original_encoding
+    if implicit is None:
+        return
+    syntax = (ImplicitVRLittleEndian if implicit else
+              ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+    if meta is None:
+        ds.file_meta = pydicom.dataset.FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = syntax
+
+
+def declared_size(fp: IO[bytes]) -> tuple[int, int] | None:
+    """(frames, pixels) from a DICOM header, reading nothing past it; None if unreadable."""
+    try:
+        ds = pydicom.dcmread(fp, stop_before_pixels=True, force=True,
+                             specific_tags=["Rows", "Columns", "NumberOfFrames"])
+        frames = max(int(ds.get("NumberOfFrames") or 1), 1)
+        return frames, int(ds.get("Rows") or 0) * int(ds.get("Columns") or 0) * frames
+    except (*_READ_ERRORS, RecursionError):
+        return None
 
 
 def check_transfer_syntax(ds: Dataset) -> None:
@@ -128,7 +162,7 @@ def check_transfer_syntax(ds: Dataset) -> None:
         )
 
 
-def _check_geometry(ds: Dataset) -> int:
+def _check_geometry(ds: Dataset, limits: Limits) -> int:
     missing = [name for name in _REQUIRED_PIXEL_ATTRIBUTES if name not in ds]
     if missing:
         raise ImageRejected(f"The DICOM image lacks {', '.join(missing)}", code="dicom_invalid")
@@ -138,7 +172,7 @@ def _check_geometry(ds: Dataset) -> int:
     except (TypeError, ValueError) as exc:
         raise ImageRejected("The DICOM image has an unreadable size or frame count",
                             code="dicom_invalid") from exc
-    check_pixels(width, height, max(frames, 1))
+    check_pixels(width, height, max(frames, 1), limits)
     return max(frames, 1)
 
 
@@ -162,20 +196,17 @@ def order_series(instances: list[Instance]) -> list[list[Instance]]:
     return [sorted(groups[uid], key=Instance.sort_key) for uid in ordered]
 
 
-def check_total_pixels(instances: list[Instance]) -> None:
-    total = sum(int(i.ds.Rows) * int(i.ds.Columns) * i.frames for i in instances)
-    if total > MAX_TOTAL_PIXELS:
-        raise ImageRejected(
-            f"The series has {total // 1_000_000} megapixels in all; the limit is "
-            f"{MAX_TOTAL_PIXELS // 1_000_000} megapixels in one upload",
-            code="pixels",
-        )
+def pixel_count(instance: Instance) -> int:
+    return int(instance.ds.Rows) * int(instance.ds.Columns) * instance.frames
 
 
-def render_instance(instance: Instance, first_position: int) -> list[ProcessedImage]:
+def render_instance(instance: Instance, first_position: int,
+                    limits: Limits | None = None) -> list[ProcessedImage]:
     """One ProcessedImage per frame, numbered from ``first_position`` within the series."""
+    limits = limits or DEFAULT_LIMITS
     results = []
     for index, frame in enumerate(_frames(instance)):
+        limits.check_time()
         results.append(_render_frame(instance, index, frame, first_position + index))
     return results
 
@@ -348,7 +379,6 @@ def facts(instance: Instance, index: int, centre: float | None, width: float | N
     ds = instance.ds
     return {
         "modality": _text(ds, "Modality"),
-        "series_description": _text(ds, "SeriesDescription"),
         "body_part_examined": _text(ds, "BodyPartExamined"),
         "series_number": _number(ds.get("SeriesNumber"), int),
         "instance_number": _number(ds.get("InstanceNumber"), int),
