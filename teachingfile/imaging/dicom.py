@@ -225,21 +225,56 @@ def _frames(instance: Instance) -> Iterator[np.ndarray]:
         ) from exc
 
 
-def _render_frame(instance: Instance, index: int, frame: np.ndarray, position: int
-                  ) -> ProcessedImage:
+def first_frame_image(instance: Instance) -> Image.Image:
+    """The first frame as it will be shown (8 bits, windowed), for reading text in it."""
+    frame = next(iter(_frames(instance)))
+    return _frame_image(instance, 0, frame, presets=False)[0]
+
+
+def redact(instance: Instance, boxes: list[Any]) -> None:
+    """Fill ``boxes`` (burned_in.Box) in every frame of the stored pixels; re-serialise."""
+    from .burned_in import redact_array
+
     ds = instance.ds
     photometric = str(ds.PhotometricInterpretation).upper()
-    presets: dict[str, bytes] = {}
+    colour = int(ds.SamplesPerPixel) > 1
+    try:
+        pixels = ds.pixel_array
+    except Exception as exc:  # decoders raise a zoo of types on corrupt codestreams
+        raise ImageRejected(
+            f"The DICOM pixel data cannot be decoded ({type(exc).__name__})",
+            code="dicom_pixels",
+        ) from exc
+    if colour and photometric.startswith("YBR"):
+        photometric = "RGB"  # pixel_array has converted it
+    ds.set_pixel_data(redact_array(pixels, boxes, colour=colour), photometric,
+                      int(ds.get("BitsStored") or ds.BitsAllocated),
+                      generate_instance_uid=False)
+    ds.BurnedInAnnotation = "NO"
+    instance.deidentified = _serialise(ds)
+
+
+def _frame_image(instance: Instance, index: int, frame: np.ndarray, *, presets: bool
+                 ) -> tuple[Image.Image, float | None, float | None, dict[str, bytes]]:
+    ds = instance.ds
+    photometric = str(ds.PhotometricInterpretation).upper()
+    made: dict[str, bytes] = {}
     if photometric in ("MONOCHROME1", "MONOCHROME2"):
         values = _modality_values(frame, ds, index)
         pixels, centre, width = _voi(values, ds, index)
-        if str(ds.get("Modality", "")).upper() == "CT":
-            presets = {name: encode.encode_display(_as_image(window(values, c, w), ds))
-                       for name, (c, w) in CT_PRESETS.items()}
+        if presets and str(ds.get("Modality", "")).upper() == "CT":
+            made = {name: encode.encode_display(_as_image(window(values, c, w), ds))
+                    for name, (c, w) in CT_PRESETS.items()}
         image = _as_image(pixels, ds)
     else:
         centre = width = None
         image = Image.fromarray(_colour_to_8bit(frame, ds, photometric))
+    return image, centre, width, made
+
+
+def _render_frame(instance: Instance, index: int, frame: np.ndarray, position: int
+                  ) -> ProcessedImage:
+    image, centre, width, presets = _frame_image(instance, index, frame, presets=True)
 
     display, thumbnail = encode.encode_derivatives(image)
     return ProcessedImage(

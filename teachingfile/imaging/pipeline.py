@@ -18,10 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import IO
 
-from . import dicom
+from . import burned_in, dicom, raster
 from .deidentify import DeidOptions
 from .errors import ImageRejected
-from .raster import process_raster
 from .result import ProcessedImage
 from .validation import (
     MAX_BYTES,
@@ -46,10 +45,14 @@ def process_upload(
     allow_burned_in: bool = False,
     limits: Limits | None = None,
     deid: DeidOptions | None = None,
+    text_check: str | None = None,
 ) -> list[ProcessedImage]:
     """A raster gives one item; a DICOM file one per frame; a zip of DICOM the series in order.
 
     ``filename`` is used only to word messages; the format always comes from the bytes.
+    ``text_check`` reads the pixels for burned-in text: "hold" refuses an upload with
+    text (``burned_in.BurnedInTextFound``, with the regions), "redact" fills the regions
+    in the stored pixels, "confirmed" or None keeps the pixels as they are.
     """
     # A fresh copy starts the clock for this upload.
     limits = replace(limits or Limits(), **({"max_bytes": max_bytes} if max_bytes else {}))
@@ -57,13 +60,46 @@ def process_upload(
     raw = read_limited(data, limits.max_bytes)
     fmt = sniff(raw)
     if fmt in ("jpeg", "png", "webp"):
-        return [process_raster(raw, fmt)]
+        image = raster.clean(raster.decode(raw, fmt))
+        if text_check in ("hold", "redact"):
+            boxes = burned_in.find_text(image)
+            if boxes and text_check == "hold":
+                raise burned_in.BurnedInTextFound(boxes, image)
+            if boxes:
+                image = burned_in.redact_image(image, boxes)
+        return [raster.build(image, fmt, raw)]
     if fmt == "dicom":
         instance = dicom.load_instance(raw, filename, allow_burned_in=allow_burned_in,
                                        uid_map={}, options=deid, limits=limits)
         assert instance is not None  # require_image=True never returns None
-        return _render([instance], limits)
-    return _process_zip(raw, limits=limits, allow_burned_in=allow_burned_in, deid=deid)
+        instances = [instance]
+    else:
+        instances = _load_zip(raw, limits=limits, allow_burned_in=allow_burned_in, deid=deid)
+    if text_check in ("hold", "redact"):
+        _check_text(instances, redact=text_check == "redact")
+    return _render(instances, limits)
+
+
+def _check_text(instances: list[dicom.Instance], *, redact: bool) -> None:
+    """Read the first frame of each object likely to carry text, and of each series.
+
+    Ultrasound, secondary captures, angiography and the like are read object by object;
+    other series (CT, MR) once, on their first object, which is where a scanner puts
+    its patient banner when it burns one in.
+    """
+    for series in dicom.order_series(instances):
+        for position, instance in enumerate(series):
+            modality = str(instance.ds.get("Modality", "")).upper()
+            flagged = str(instance.ds.get("BurnedInAnnotation", "")).upper() == "YES"
+            if position and not flagged and modality not in burned_in.TEXT_PRONE_MODALITIES:
+                continue
+            image = dicom.first_frame_image(instance)
+            boxes = burned_in.find_text(image)
+            if not boxes:
+                continue
+            if not redact:
+                raise burned_in.BurnedInTextFound(boxes, image)
+            dicom.redact(instance, boxes)
 
 
 def _check_zip_headers(raw: bytes, limits: Limits) -> None:
@@ -85,8 +121,8 @@ def _check_zip_headers(raw: bytes, limits: Limits) -> None:
             limits.check_total_pixels(total, "The ZIP archive")
 
 
-def _process_zip(raw: bytes, *, limits: Limits, allow_burned_in: bool,
-                 deid: DeidOptions | None) -> list[ProcessedImage]:
+def _load_zip(raw: bytes, *, limits: Limits, allow_burned_in: bool,
+              deid: DeidOptions | None) -> list[dicom.Instance]:
     _check_zip_headers(raw, limits)
     uid_map: dict[str, str] = {}  # one map per upload keeps the series consistent
     instances = []
@@ -110,7 +146,7 @@ def _process_zip(raw: bytes, *, limits: Limits, allow_burned_in: bool,
             instances.append(instance)
     if not instances:
         raise ImageRejected("The ZIP archive contains no DICOM images", code="zip")
-    return _render(instances, limits)
+    return instances
 
 
 def sniff_member(data: bytes) -> str:

@@ -32,7 +32,11 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, Inde
 
 def process_raster(raw: bytes, fmt: str) -> ProcessedImage:
     """Turn validated-format bytes (``fmt`` from ``validation.sniff``) into a ProcessedImage."""
-    image = clean(decode(raw, fmt))
+    return build(clean(decode(raw, fmt)), fmt, raw)
+
+
+def build(image: Image.Image, fmt: str, raw: bytes) -> ProcessedImage:
+    """The stored original and derivatives of a decoded, cleaned image."""
     original, original_ext = _encode_original(image, fmt, raw)
     display, thumbnail = encode.encode_derivatives(image)
     return ProcessedImage(

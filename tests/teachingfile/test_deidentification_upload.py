@@ -117,3 +117,37 @@ def test_image_max_bytes_limits_uploads(
 def test_the_stored_source_is_readable_dicom() -> None:
     # Guard for the test above: the helper really produces a file pydicom reads.
     assert pydicom.dcmread(io.BytesIO(dicom_bytes(ct_dataset()))).Modality == "CT"
+
+
+@pytest.mark.django_db
+def test_the_admin_holds_an_image_with_text_until_it_is_redacted(
+    client: Client, faculty: AbstractUser, settings: pytest.FixtureRequest
+) -> None:
+    from tests.teachingfile.imaging.builders import encode
+    from tests.teachingfile.imaging.test_burned_in import _with_name, require_tesseract
+
+    require_tesseract()
+    settings.IMAGE_CHECK_BURNED_IN_TEXT = True  # type: ignore[attr-defined]
+    from PIL import Image
+
+    png = encode(Image.fromarray(_with_name()), "PNG")
+    client.force_login(faculty)
+
+    def post(**extra: str) -> object:
+        form = _case_form(**{"figures-0-upload": SimpleUploadedFile("shot.png", png)})
+        form["figures-TOTAL_FORMS"] = "1"
+        for key in [k for k in form if k.startswith("figures-1-")]:
+            del form[key]
+        form.update(extra)
+        return client.post("/admin/teachingfile/case/add/", form)
+
+    held = post()
+    assert held.status_code == 200  # type: ignore[attr-defined]
+    page = held.content.decode()  # type: ignore[attr-defined]
+    assert "Text was found burned into the image" in page
+    assert 'src="data:image/png;base64,' in page
+    assert not Figure.objects.exists()
+
+    kept = post(**{"figures-0-redact_burned_in_text": "on"})
+    assert kept.status_code == 302  # type: ignore[attr-defined]
+    assert Figure.objects.count() == 1
