@@ -79,10 +79,7 @@ def find_text(image: Image.Image) -> list[Box]:
     # Burned-in text is drawn at the extreme of the display range: near-white on a dark
     # image (ultrasound, fluoroscopy), near-black on a light one (screenshots). Keeping
     # only those pixels, as black on white, leaves speckle and tissue out of the reading.
-    if float(np.median(grey)) < 128:
-        ink = grey >= LIGHT_INK
-    else:
-        ink = grey <= DARK_INK
+    ink = grey >= LIGHT_INK if float(np.median(grey)) < 128 else grey <= DARK_INK
     page = Image.fromarray(np.where(ink, 0, 255).astype(np.uint8))
     # Small text on small images reads better enlarged; big images are read as they are.
     scale = 2 if max(page.size) < 1200 else 1
