@@ -318,7 +318,11 @@ def _voi(values: np.ndarray, ds: Dataset, index: int
     if "VOILUTSequence" in ds:
         mapped = np.asarray(apply_voi_lut(values, ds), dtype=np.float32)
         return _stretch(mapped), None, None
-    # No window in the header: map the frame's own range onto 0..255.
+    # No window in the header: a CT is shown in the soft-tissue window a PACS opens it
+    # in (its HU are absolute); other modalities map the frame's own range onto 0..255.
+    if str(ds.get("Modality", "")).upper() == "CT":
+        centre, width = CT_PRESETS["soft tissue"]
+        return window(values, centre, width), centre, width
     lo, hi = float(values.min()), float(values.max())
     width = max(hi - lo, 1.0) + 1.0
     centre = lo + 0.5 + (width - 1.0) / 2.0

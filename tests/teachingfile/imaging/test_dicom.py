@@ -174,7 +174,7 @@ def test_jpeg_and_jpeg2000_dicom_decode(syntax: str, fmt: str, save: dict[str, o
     ramp = np.linspace(0, 255, 64, dtype=np.uint8)[None, :].repeat(64, axis=0)
     buf = io.BytesIO()
     Image.fromarray(ramp).save(buf, fmt, **save)
-    ds = ct_dataset(window=None)
+    ds = ct_dataset(window=None, modality="OT")
     ds.BitsAllocated = ds.BitsStored = 8
     ds.HighBit = 7
     ds.RescaleIntercept = 0
@@ -276,15 +276,44 @@ def test_window_from_header_is_applied() -> None:
 
 
 def test_min_max_is_used_without_a_header_window() -> None:
-    (result,) = process_upload(dicom_bytes(ct_dataset(window=None)), filename="ct.dcm")
+    (result,) = process_upload(dicom_bytes(ct_dataset(window=None, modality="MR")),
+                               filename="mr.dcm")
     out = pixels(result.original)
     assert out[:, 0].max() == 0 and out[:, -1].min() == 255
     assert 100 < out[:, 32].mean() < 160
 
 
+def test_a_ct_without_a_header_window_gets_the_soft_tissue_window() -> None:
+    (result,) = process_upload(dicom_bytes(ct_dataset(window=None)), filename="ct.dcm")
+    assert (result.dicom["window_center"], result.dicom["window_width"]) == (40.0, 400.0)
+    hu = np.linspace(-1000, 1500, 64)
+    out = pixels(result.original)[0]
+    assert out[hu < -160].max() == 0 and out[hu > 240].min() == 255
+
+
+def test_a_dicom_without_its_preamble_is_recognised() -> None:
+    raw = dicom_bytes(ct_dataset())
+    (result,) = process_upload(raw[132:], filename="nopreamble")
+    assert result.source_format == "dicom" and result.dicom["modality"] == "CT"
+
+
+def test_pydicoms_big_endian_and_jpeg2000_files_decode() -> None:
+    from pydicom.data import get_testdata_file
+
+    for name in ("MR_small_bigendian.dcm", "MR_small_jp2klossless.dcm", "693_J2KI.dcm",
+                 "examples_palette.dcm", "SC_rgb_small_odd_big_endian.dcm"):
+        path = get_testdata_file(name)
+        assert path is not None, name
+        with open(path, "rb") as handle:
+            results = process_upload(handle.read(), filename=name)
+        assert results and results[0].width > 0, name
+
+
 def test_monochrome1_is_inverted() -> None:
-    m2 = pixels(process_upload(dicom_bytes(ct_dataset(window=None)), filename="a")[0].original)
-    m1 = pixels(process_upload(dicom_bytes(ct_dataset(window=None, photometric="MONOCHROME1")),
+    m2 = pixels(process_upload(dicom_bytes(ct_dataset(window=None, modality="DX")),
+                               filename="a")[0].original)
+    m1 = pixels(process_upload(dicom_bytes(ct_dataset(window=None, modality="DX",
+                                                      photometric="MONOCHROME1")),
                                filename="b")[0].original)
     assert m2[:, 0].max() == 0  # lowest value dark in MONOCHROME2
     assert m1[:, 0].min() == 255  # and light in MONOCHROME1

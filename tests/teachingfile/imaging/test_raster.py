@@ -169,3 +169,12 @@ def test_sixteen_bit_png_display_uses_the_full_range() -> None:
     display = np.asarray(reopen(result.display).convert("L"))
     assert display[:, :5].mean() < 20
     assert display[:, -5:].mean() > 235
+
+
+def test_a_16_bit_png_with_one_outlier_is_windowed_to_its_real_range() -> None:
+    values = np.linspace(1000, 1400, 64 * 64).reshape(64, 64).astype(np.uint16)
+    values[0, 0] = 65535
+    source = encode(Image.fromarray(values), "PNG")
+    (result,) = process_upload(source, filename="dx.png")
+    display = np.asarray(reopen(result.display).convert("L"), dtype=np.float32)
+    assert display.mean() > 60 and display.max() > 200 and display.min() < 30
