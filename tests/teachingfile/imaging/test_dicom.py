@@ -370,3 +370,46 @@ def test_enhanced_multi_frame_uses_functional_group_rescale_and_window() -> None
     results = process_upload(dicom_bytes(ds), filename="enhanced.dcm")
     assert [int(pixels(r.original).mean()) for r in results] == [0, 128, 255]
     assert results[1].dicom["window_center"] == 0.0
+
+
+def _deidentified(ds: pydicom.Dataset, **options: object) -> pydicom.Dataset:
+    from teachingfile.imaging.deidentify import DeidOptions
+
+    (result,) = process_upload(dicom_bytes(ds), filename="ct.dcm",
+                               deid=DeidOptions(date_shift_secret="s", **options))  # type: ignore[arg-type]
+    return pydicom.dcmread(io.BytesIO(result.deidentified_dicom or b""))
+
+
+def test_options_are_off_by_default() -> None:
+    ds = _deidentified(ct_dataset())
+    assert "PatientAge" not in ds and not ds.PatientSex and not ds.StudyDate
+    assert ds.LongitudinalTemporalInformationModified == "REMOVED"
+    assert [c.CodeValue for c in ds.DeidentificationMethodCodeSequence] == ["113100"]
+
+
+def test_retain_patient_characteristics_keeps_age_sex_size_and_weight() -> None:
+    source = ct_dataset()
+    source.PatientSize, source.PatientWeight = "1.72", "81"
+    ds = _deidentified(source, retain_patient_characteristics=True)
+    assert (ds.PatientAge, ds.PatientSex, ds.PatientSize, ds.PatientWeight) == \
+        ("063Y", "M", 1.72, 81)
+    assert not ds.PatientName and "InstitutionName" not in ds
+    assert "113108" in [c.CodeValue for c in ds.DeidentificationMethodCodeSequence]
+
+
+def test_modified_dates_are_shifted_per_patient_and_keep_intervals() -> None:
+    first, later = ct_dataset(), ct_dataset()
+    first.StudyDate, later.StudyDate = "20240102", "20240112"
+    other = ct_dataset()
+    other.PatientID, other.StudyDate = "MRN-OTHER", "20240102"
+    a, b, c = (_deidentified(d, retain_modified_dates=True) for d in (first, later, other))
+    day = "%Y%m%d"
+    import datetime as dt
+
+    shifted = dt.datetime.strptime(a.StudyDate, day)
+    assert a.StudyDate != "20240102" and shifted < dt.datetime(2023, 1, 3)
+    assert (dt.datetime.strptime(b.StudyDate, day) - shifted).days == 10
+    assert c.StudyDate != a.StudyDate  # another patient, another shift
+    assert a.StudyTime == "101500"  # whole days: the time of day is as it was
+    assert not a.PatientBirthDate  # not a date the option keeps
+    assert a.LongitudinalTemporalInformationModified == "MODIFIED"

@@ -178,3 +178,18 @@ def test_a_16_bit_png_with_one_outlier_is_windowed_to_its_real_range() -> None:
     (result,) = process_upload(source, filename="dx.png")
     display = np.asarray(reopen(result.display).convert("L"), dtype=np.float32)
     assert display.mean() > 60 and display.max() > 200 and display.min() < 30
+
+
+def test_a_png_with_a_3_mb_compressed_xmp_chunk_is_accepted_and_stripped() -> None:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    xmp = ("<x:xmpmeta>" + "Dr Who, St Elsewhere " * 150_000 + "</x:xmpmeta>")
+    info.add_itxt("XML:com.adobe.xmp", xmp, zip=True)
+    source = encode(gradient((60, 40)), "PNG", pnginfo=info)
+    assert len(xmp) > 3_000_000 and len(source) < 200_000
+
+    (result,) = process_upload(source, filename="edited.png")
+
+    assert result.width == 60
+    assert b"St Elsewhere" not in result.original
