@@ -234,31 +234,62 @@ def figure_add_frames(
     written: list[str],
     sources: dict[int, str] | None = None,
 ) -> list[Figure]:
-    """Make a saved figure the first of a stack and add one figure per further frame."""
+    """Make a saved figure the first of a stack and add one figure per further frame.
+
+    An upload holding several series (a DICOMDIR export, a zip of two studies) becomes
+    one stack per series, each named neutrally by modality and series number: never by
+    Series Description, which the profile removes and which can name the diagnosis.
+    """
     base_label = figure.label
-    series, _ = Series.objects.get_or_create(case=figure.case, name=base_label)
-    total = len(items) + 1
-    figure.series = series
-    figure.position = 0
-    figure.label = f"{base_label} (1/{total})"
-    figure.save(update_fields=["series", "position", "label"])
+    first_key = (figure.dicom_info or {}).get("series_instance_uid", "")
+    groups: dict[str, list[ProcessedImage | None]] = {first_key: [None]}
+    for item in items:
+        groups.setdefault(item.series_key if figure.source_format == "dicom" else first_key,
+                          []).append(item)
     added = []
-    for index, item in enumerate(items, start=1):
-        frame = Figure(
-            case=figure.case,
-            order=figure.order,
-            label=f"{base_label} ({index + 1}/{total})",
-            stage=figure.stage,
-            series=series,
-            position=index,
-            alt_text=figure.alt_text,
-            neutral_caption=figure.neutral_caption,
-            caption=figure.caption,
-        )
-        figure_store_image(frame, item, written, sources)
-        frame.save()
-        added.append(frame)
+    for members in groups.values():
+        if len(groups) == 1:
+            series, _ = Series.objects.get_or_create(case=figure.case, name=base_label)
+        else:
+            info = figure.dicom_info if members[0] is None else members[0].dicom
+            series = _new_neutral_series(figure.case, info or {})
+        total = len(members)
+        for index, item in enumerate(members):
+            prefix = base_label if len(groups) == 1 else f"{base_label[:12]}, {series.name}"
+            label = f"{prefix} ({index + 1}/{total})"
+            if item is None:  # the figure itself, already stored
+                figure.series, figure.position, figure.label = series, 0, label
+                figure.save(update_fields=["series", "position", "label"])
+                continue
+            frame = Figure(
+                case=figure.case,
+                order=figure.order,
+                label=label,
+                stage=figure.stage,
+                series=series,
+                position=index,
+                alt_text=figure.alt_text,
+                neutral_caption=figure.neutral_caption,
+                caption=figure.caption,
+            )
+            figure_store_image(frame, item, written, sources)
+            frame.save()
+            added.append(frame)
     return added
+
+
+def _new_neutral_series(case: Case, info: dict[str, Any]) -> Series:
+    modality = str(info.get("modality") or "Image")[:16]
+    number = info.get("series_number")
+    base = f"{modality} series {number}" if number is not None else f"{modality} series"
+    name, n = base, 1
+    while Series.objects.filter(case=case, name=name).exists():
+        n += 1
+        name = f"{base} ({n})"
+    from teachingfile.models import Modality
+
+    code = modality if modality in Modality.values else ""
+    return Series.objects.create(case=case, name=name, modality=code)
 
 
 @transaction.atomic
