@@ -496,6 +496,9 @@ class CaseAdmin(admin.ModelAdmin):
             if formset.model is Figure:
                 # A multi-frame DICOM or a zipped series becomes a stack of figures.
                 for figure_form in formset.forms:
+                    for items in getattr(figure_form, "_processed", {}).values():
+                        for note in {n for item in items for n in item.notes}:
+                            messages.warning(request, note)
                     frames = getattr(figure_form, "extra_frames", [])
                     if frames and figure_form.instance.pk:
                         services.figure_add_frames(

@@ -244,8 +244,9 @@ def figure_add_frames(
     first_key = (figure.dicom_info or {}).get("series_instance_uid", "")
     groups: dict[str, list[ProcessedImage | None]] = {first_key: [None]}
     for item in items:
-        groups.setdefault(item.series_key if figure.source_format == "dicom" else first_key,
-                          []).append(item)
+        groups.setdefault(
+            item.series_key if figure.source_format == "dicom" else first_key, []
+        ).append(item)
     added = []
     for members in groups.values():
         if len(groups) == 1:

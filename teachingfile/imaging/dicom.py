@@ -379,12 +379,25 @@ def _colour_to_8bit(frame: np.ndarray, ds: Dataset, photometric: str) -> np.ndar
         frame = apply_color_lut(frame, ds)
         # The palette's own depth (8 or 16 bits), not the index depth, sets the range.
         bits = int(ds.RedPaletteColorLookupTableDescriptor[2])
+        if bits == 16 and _palette_peak(ds) <= 255:
+            # Some ultrasound machines declare 16-bit entries but fill them with 8-bit
+            # values; scaled as 16 bits they would show black.
+            bits = 8
     if frame.ndim == 2:
         frame = np.stack([frame] * 3, axis=-1)
     if frame.dtype != np.uint8 or bits != 8:
         scale = np.float32(255.0 / (2 ** max(bits, 1) - 1))
         frame = np.clip(frame.astype(np.float32) * scale + 0.5, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(frame[..., :3])
+
+
+def _palette_peak(ds: Dataset) -> int:
+    """The largest value in the palette itself (every entry, whatever the pixels use)."""
+    entries = int(ds.RedPaletteColorLookupTableDescriptor[0]) or 65536
+    first = int(ds.RedPaletteColorLookupTableDescriptor[1])
+    indices = np.arange(first, first + entries, dtype=np.uint16 if first + entries > 256
+                        else np.uint8)
+    return int(np.asarray(apply_color_lut(indices, ds)).max())
 
 
 def _functional_group(ds: Dataset, index: int, keyword: str) -> Dataset | None:

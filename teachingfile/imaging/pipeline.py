@@ -60,14 +60,21 @@ def process_upload(
     raw = read_limited(data, limits.max_bytes)
     fmt = sniff(raw)
     if fmt in ("jpeg", "png", "webp"):
-        image = raster.clean(raster.decode(raw, fmt))
+        decoded = raster.decode(raw, fmt)
+        frames = int(getattr(decoded, "n_frames", 1) or 1)
+        image = raster.clean(decoded)
         if text_check in ("hold", "redact"):
             boxes = burned_in.find_text(image)
             if boxes and text_check == "hold":
                 raise burned_in.BurnedInTextFound(boxes, image)
             if boxes:
                 image = burned_in.redact_image(image, boxes)
-        return [raster.build(image, fmt, raw)]
+        built = raster.build(image, fmt, raw)
+        if frames > 1:
+            note = (f"{filename} is an animation of {frames} frames; only the first frame "
+                    "is kept (upload a DICOM or a zip of frames for a stack)")
+            built = replace(built, notes=(note,))
+        return [built]
     if fmt == "dicom":
         instance = dicom.load_instance(raw, filename, allow_burned_in=allow_burned_in,
                                        uid_map={}, options=deid, limits=limits)

@@ -413,3 +413,39 @@ def test_modified_dates_are_shifted_per_patient_and_keep_intervals() -> None:
     assert a.StudyTime == "101500"  # whole days: the time of day is as it was
     assert not a.PatientBirthDate  # not a date the option keeps
     assert a.LongitudinalTemporalInformationModified == "MODIFIED"
+
+
+def _palette_ultrasound(*, eight_bit_entries: bool, big_endian: bool) -> bytes:
+    from pydicom.data import get_testdata_file
+    from pydicom.uid import ExplicitVRBigEndian
+
+    ds = pydicom.dcmread(get_testdata_file("examples_palette.dcm"))
+    ramp = np.arange(256, dtype=np.uint16)
+    entries = ramp if eight_bit_entries else ramp * 257
+    for colour in ("Red", "Green", "Blue"):
+        # Stored in the data set's byte order by pydicom when it writes an OW value.
+        setattr(ds, f"{colour}PaletteColorLookupTableData", entries.tobytes())
+    if big_endian:
+        ds.file_meta.TransferSyntaxUID = ExplicitVRBigEndian
+        for colour in ("Red", "Green", "Blue"):
+            ds[f"{colour}PaletteColorLookupTableData"].value = entries.byteswap().tobytes()
+    buf = io.BytesIO()
+    # OW bytes are written as given, so the big-endian entries were swapped above.
+    pydicom.dcmwrite(buf, ds, little_endian=not big_endian, implicit_vr=False,
+                     force_encoding=True)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("big_endian", [False, True])
+@pytest.mark.parametrize("eight_bit_entries", [False, True])
+def test_palette_colour_with_8_or_16_bit_entries_is_not_black(
+    eight_bit_entries: bool, big_endian: bool
+) -> None:
+    from pydicom.data import get_testdata_file
+
+    raw = _palette_ultrasound(eight_bit_entries=eight_bit_entries, big_endian=big_endian)
+    (result,) = process_upload(raw, filename="us.dcm")
+    out = np.asarray(Image.open(io.BytesIO(result.original)).convert("L"), dtype=np.float32)
+    # A grey ramp palette shows the stored indices as they are.
+    indices = pydicom.dcmread(get_testdata_file("examples_palette.dcm")).pixel_array
+    assert abs(out.mean() - indices.mean()) < 3

@@ -193,3 +193,19 @@ def test_a_png_with_a_3_mb_compressed_xmp_chunk_is_accepted_and_stripped() -> No
 
     assert result.width == 60
     assert b"St Elsewhere" not in result.original
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
+def test_an_animation_keeps_its_first_frame_and_says_so(fmt: str) -> None:
+    frames = [Image.new("RGB", (40, 30), colour) for colour in ("red", "green", "blue")]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, fmt, save_all=True, append_images=frames[1:], duration=100)
+
+    (result,) = process_upload(buffer.getvalue(), filename="cine.webp")
+
+    assert result.notes == (
+        "cine.webp is an animation of 3 frames; only the first frame is kept (upload a "
+        "DICOM or a zip of frames for a stack)",
+    )
+    red, green, blue = reopen(result.original).convert("RGB").getpixel((5, 5))
+    assert red > 240 and green < 10 and blue < 10  # the first (red) frame; WebP is lossy
