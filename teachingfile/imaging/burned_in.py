@@ -50,10 +50,10 @@ class BurnedInTextFound(ImageRejected):
     def __init__(self, boxes: list[Box], preview: Image.Image) -> None:
         where = "; ".join(b.describe() for b in boxes[:8])
         super().__init__(
-            f"Text was found burned into the image ({len(boxes)} region(s): {where}). "
-            'Check the highlighted regions, then upload again with either "confirm" '
-            '(no identifying text) or "black out" (the regions are filled in the stored '
-            "pixels)",
+            f"Text was found burned into the image ({len(boxes)} region(s): {where}); "
+            "nothing was kept. Check the regions outlined in red, then upload the file "
+            'again and tick either "The image is free of burned-in identifying text" or '
+            '"Black out the text found in the pixels"',
             code="burned_in_text",
         )
         self.boxes = boxes

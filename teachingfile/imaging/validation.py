@@ -131,7 +131,11 @@ _DICOM_VRS = {b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"I
 
 def _looks_like_bare_dicom(raw: bytes) -> bool:
     """DICOM written without the 128-byte preamble: it starts at group 0002 or 0008."""
-    if len(raw) < 12 or raw[:2] not in (b"\x02\x00", b"\x08\x00"):
+    if len(raw) < 12:
+        return False
+    if raw[:2] == b"\x00\x08" and raw[2] == 0 and raw[3] <= 0x20:
+        return raw[4:6] in _DICOM_VRS  # big endian: explicit VR only
+    if raw[:2] not in (b"\x02\x00", b"\x08\x00"):
         return False
     if raw[2] > 0x20 or raw[3] != 0:  # the first elements of those groups are low numbers
         return False

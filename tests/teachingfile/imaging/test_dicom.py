@@ -297,11 +297,21 @@ def test_a_dicom_without_its_preamble_is_recognised() -> None:
     assert result.source_format == "dicom" and result.dicom["modality"] == "CT"
 
 
+def test_a_big_endian_file_without_meta_is_read_as_dicom() -> None:
+    from pydicom.data import get_testdata_file
+
+    with open(get_testdata_file("ExplVR_BigEndNoMeta.dcm") or "", "rb") as handle:
+        raw = handle.read()
+    with pytest.raises(ImageRejected, match="contains no image"):  # it is a header only
+        process_upload(raw, filename="nometa")
+
+
 def test_pydicoms_big_endian_and_jpeg2000_files_decode() -> None:
     from pydicom.data import get_testdata_file
 
     for name in ("MR_small_bigendian.dcm", "MR_small_jp2klossless.dcm", "693_J2KI.dcm",
-                 "examples_palette.dcm", "SC_rgb_small_odd_big_endian.dcm"):
+                 "J2K_pixelrep_mismatch.dcm", "GDCMJ2K_TextGBR.dcm", "examples_palette.dcm",
+                 "SC_rgb_small_odd_big_endian.dcm"):
         path = get_testdata_file(name)
         assert path is not None, name
         with open(path, "rb") as handle:
