@@ -138,7 +138,8 @@ def _infer_transfer_syntax(ds: Dataset) -> None:
 def declared_size(fp: IO[bytes]) -> tuple[int, int] | None:
     """(frames, pixels) from a DICOM header, reading nothing past it; None if unreadable."""
     try:
-        ds = pydicom.dcmread(fp, stop_before_pixels=True, force=True,
+        # defer_size: a hostile header declaring a huge value is skipped, not read.
+        ds = pydicom.dcmread(fp, stop_before_pixels=True, force=True, defer_size=65536,
                              specific_tags=["Rows", "Columns", "NumberOfFrames"])
         frames = max(int(ds.get("NumberOfFrames") or 1), 1)
         return frames, int(ds.get("Rows") or 0) * int(ds.get("Columns") or 0) * frames

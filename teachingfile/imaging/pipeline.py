@@ -83,11 +83,11 @@ def process_upload(
     else:
         instances = _load_zip(raw, limits=limits, allow_burned_in=allow_burned_in, deid=deid)
     if text_check in ("hold", "redact"):
-        _check_text(instances, redact=text_check == "redact")
+        _check_text(instances, limits, redact=text_check == "redact")
     return _render(instances, limits)
 
 
-def _check_text(instances: list[dicom.Instance], *, redact: bool) -> None:
+def _check_text(instances: list[dicom.Instance], limits: Limits, *, redact: bool) -> None:
     """Read the first frame of each object likely to carry text, and of each series.
 
     Ultrasound, secondary captures, angiography and the like are read object by object;
@@ -100,6 +100,7 @@ def _check_text(instances: list[dicom.Instance], *, redact: bool) -> None:
             flagged = str(instance.ds.get("BurnedInAnnotation", "")).upper() == "YES"
             if position and not flagged and modality not in burned_in.TEXT_PRONE_MODALITIES:
                 continue
+            limits.check_time()
             image = dicom.first_frame_image(instance)
             boxes = burned_in.find_text(image)
             if not boxes:
@@ -115,6 +116,12 @@ def _check_zip_headers(raw: bytes, limits: Limits) -> None:
     with open_zip(raw, limits) as archive:
         for info in zip_files(archive):
             limits.check_time()
+            if info.file_size > limits.max_bytes:
+                raise ImageRejected(
+                    f"The ZIP entry '{info.filename}' is larger than the limit of "
+                    f"{limits.max_bytes // (1024 * 1024)} MB (IMAGE_MAX_BYTES)",
+                    code="zip",
+                )
             try:
                 with archive.open(info) as member:
                     declared = dicom.declared_size(member)
