@@ -248,6 +248,9 @@ def figure_add_frames(
             item.series_key if figure.source_format == "dicom" else first_key, []
         ).append(item)
     added = []
+    # Positions run on across the series of one upload: figures sort by (order,
+    # position), so each stack stays contiguous instead of interleaving with the next.
+    position = 0
     for members in groups.values():
         if len(groups) == 1:
             series, _ = Series.objects.get_or_create(case=figure.case, name=base_label)
@@ -258,8 +261,9 @@ def figure_add_frames(
         for index, item in enumerate(members):
             prefix = base_label if len(groups) == 1 else f"{base_label[:12]}, {series.name}"
             label = f"{prefix} ({index + 1}/{total})"
+            position += 1
             if item is None:  # the figure itself, already stored
-                figure.series, figure.position, figure.label = series, 0, label
+                figure.series, figure.position, figure.label = series, position - 1, label
                 figure.save(update_fields=["series", "position", "label"])
                 continue
             frame = Figure(
@@ -268,7 +272,7 @@ def figure_add_frames(
                 label=label,
                 stage=figure.stage,
                 series=series,
-                position=index,
+                position=position - 1,
                 alt_text=figure.alt_text,
                 neutral_caption=figure.neutral_caption,
                 caption=figure.caption,
