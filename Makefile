@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 .PHONY: run install migrate demo test test-sqlite test-pg lint format migrations-check \
         bench bench-small bench-images prod-check test-production ci reset-local-db clean \
-        backup restore bench-search browser-deps
+        backup restore bench-search browser-deps ocr-deps phi-audit
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -51,7 +51,15 @@ browser-deps:
 	    sudo apt-get update && sudo apt-get install -y chromium; \
 	  else echo "chromium is missing and apt-get needs root: browser tests will be skipped."; fi; }
 
-test-sqlite: $(STAMP) browser-deps
+# Burned-in text is read with Debian's Tesseract; installed like Chromium above.
+ocr-deps:
+	@command -v tesseract >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y tesseract-ocr; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+	    sudo apt-get update && sudo apt-get install -y tesseract-ocr; \
+	  else echo "tesseract-ocr is missing and apt-get needs root: OCR tests will be skipped."; fi; }
+
+test-sqlite: $(STAMP) browser-deps ocr-deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-pg: $(STAMP)
@@ -79,8 +87,14 @@ bench-images: $(STAMP)
 	$(PY) bench/images.py
 
 prod-check: $(STAMP)
-	DEBUG=0 SECRET_KEY=prod-check-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-long-enough \
+	DEBUG=0 SECRET_KEY=prod-check-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-long-enough-for-the-fifty-character-check \
 	  ALLOWED_HOSTS=teachingfile.example.org $(PY) manage.py check --deploy --fail-level WARNING
+	$(MAKE) phi-audit
+
+# Every stored DICOM source against the current de-identification (docs/security.md);
+# an unmigrated database has nothing stored and passes.
+phi-audit: $(STAMP)
+	DEBUG=1 $(PY) manage.py phi_audit
 
 ci: test test-pg prod-check
 

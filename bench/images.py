@@ -6,6 +6,8 @@ Measures, on this machine:
   * a 4000 x 3000 photo-like JPEG through ``process_upload``      target <= 1.5 s
   * a 100-slice 512 x 512 CT series uploaded as a zip                target <= 15 s
   * the byte size of the 1600 px display derivative of that JPEG    target <= 300 KB
+  * one 512 x 512 CT slice uploaded alone (read, de-identify, render)
+  * a 30-frame 800 x 600 ultrasound cine, without and with the burned-in text check
 Prints a table and writes ``var/bench/images.json``.
 """
 
@@ -107,6 +109,36 @@ def ct_file(index: int, study: str, series: str, frame: str) -> bytes:
     return buf.getvalue()
 
 
+def us_cine(frames: int = 30, width: int = 800, height: int = 600) -> bytes:
+    """A multi-frame 8-bit ultrasound: a speckled sector, moving a little frame to frame."""
+    rng = np.random.default_rng(2)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    sector = ((x - width / 2) ** 2 + y**2 < (height * 0.95) ** 2) & (
+        np.abs(x - width / 2) < y * 0.9)
+    cine = np.stack([
+        (sector * np.clip(rng.gamma(2.0, 30 + 5 * np.sin(i / 4), (height, width)), 0, 255))
+        .astype(np.uint8) for i in range(frames)
+    ])
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.3.1"  # US Multi-frame
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.PatientName, ds.PatientID, ds.Modality = "Bench^Patient", "B1", "US"
+    ds.Rows, ds.Columns, ds.NumberOfFrames = height, width, frames
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.FrameTime = 33.3
+    ds.PixelData = cine.tobytes()
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()
+
+
 def timed(run: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
     times, result = [], None
     for _ in range(repeat):
@@ -128,6 +160,19 @@ def main() -> int:
     series = ct_series_zip()
     series_times, slices = timed(lambda: process_upload(series, filename="ct.zip"),
                                  args.series_repeat)
+    study, series_uid, frame_uid = generate_uid(), generate_uid(), generate_uid()
+    one_slice = ct_file(0, study, series_uid, frame_uid)
+    slice_times, _ = timed(lambda: process_upload(one_slice, filename="ct.dcm"), args.repeat)
+    cine = us_cine()
+    cine_times, _ = timed(lambda: process_upload(cine, filename="us.dcm"), args.series_repeat)
+    ocr_times: list[float] = []
+    from teachingfile.imaging.burned_in import tesseract_available
+
+    if tesseract_available():
+        ocr_times, _ = timed(
+            lambda: process_upload(cine, filename="us.dcm", text_check="hold"),
+            args.series_repeat,
+        )
     display_size = Image.open(io.BytesIO(photo.display)).size
     ct_display_max = max(len(s.display) for s in slices)
 
@@ -143,6 +188,15 @@ def main() -> int:
     print(f"{'measure':<36} {'value':>10} {'target':>10}  ok")
     for name, value, target in rows:
         print(f"{name:<36} {value:>10.3f} {target:>10.1f}  {'yes' if value <= target else 'NO'}")
+    figures = [
+        ("one CT slice alone, median s", statistics.median(slice_times)),
+        ("CT per slice within 100, median s", statistics.median(series_times) / len(slices)),
+        ("30-frame US cine, median s", statistics.median(cine_times)),
+    ]
+    if ocr_times:
+        figures.append(("30-frame US + text check, median s", statistics.median(ocr_times)))
+    for name, value in figures:
+        print(f"{name:<36} {value:>10.3f}")
 
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -157,6 +211,9 @@ def main() -> int:
                                "format": photo.display_ext,
                                "target_bytes": DISPLAY_TARGET_BYTES,
                                "ct_largest_bytes": ct_display_max},
+        "ct_slice_512_single_file": {"seconds": slice_times},
+        "us_cine_30x800x600": {"input_bytes": len(cine), "seconds": cine_times,
+                               "with_text_check_seconds": ocr_times},
         "all_within_target": all(value <= target for _, value, target in rows),
     }
     out = ROOT / "var" / "bench" / "images.json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -85,8 +86,14 @@ class FigureForm(forms.ModelForm):
     )
     confirm_no_burned_in = forms.BooleanField(
         required=False,
-        label="DICOM is free of burned-in identifying text",
-        help_text="Needed only for a DICOM flagged as having burned-in annotation.",
+        label="The image is free of burned-in identifying text",
+        help_text="Needed for a DICOM flagged as having burned-in annotation, or when text "
+        "was found in the pixels and you have checked it identifies nobody.",
+    )
+    redact_burned_in_text = forms.BooleanField(
+        required=False,
+        label="Black out the text found in the pixels",
+        help_text="The highlighted regions are filled in the stored image and DICOM.",
     )
 
     class Meta:
@@ -94,8 +101,16 @@ class FigureForm(forms.ModelForm):
         fields = ["order", "label", "stage", "alt_text", "neutral_caption", "caption"]
         widgets = {"caption": forms.Textarea(attrs={"rows": 2})}
 
+    def _text_check(self, cleaned: dict[str, Any]) -> str | None:
+        if not settings.IMAGE_CHECK_BURNED_IN_TEXT:
+            return None
+        if cleaned.get("redact_burned_in_text"):
+            return "redact"
+        return "confirmed" if cleaned.get("confirm_no_burned_in") else "hold"
+
     def clean(self) -> dict[str, Any]:
         from teachingfile.imaging import ImageRejected, process_upload
+        from teachingfile.imaging.burned_in import BurnedInTextFound, TesseractMissing
 
         cleaned = super().clean()
         upload = cleaned.get("upload")
@@ -109,10 +124,31 @@ class FigureForm(forms.ModelForm):
                 continue
             try:
                 items = process_upload(
-                    file.read(),
+                    file,
                     filename=file.name,
                     allow_burned_in=bool(cleaned.get("confirm_no_burned_in")),
+                    text_check=self._text_check(cleaned),
+                    **services.upload_options(),
                 )
+            except BurnedInTextFound as exc:
+                # Held: nothing is stored; the author sees where the text is and decides.
+                self.add_error(
+                    field,
+                    format_html(
+                        '{}<br><img src="{}" alt="The image with the text regions outlined '
+                        'in red" style="max-width: 100%">',
+                        exc.message,
+                        exc.preview_data_url(),
+                    ),
+                )
+                continue
+            except TesseractMissing:
+                self.add_error(
+                    field,
+                    "Burned-in text cannot be looked for here (tesseract-ocr is not "
+                    "installed); confirm the image is free of identifying text to upload it.",
+                )
+                continue
             except ImageRejected as exc:
                 self.add_error(field, exc.message)
                 continue
@@ -128,8 +164,9 @@ class FigureForm(forms.ModelForm):
         processed = getattr(self, "_processed", {})
         self.written: list[str] = []
         self.extra_frames = processed.get("upload", [])[1:]
+        self.sources: dict[int, str] = {}  # a multi-frame DICOM is stored once
         if "upload" in processed:
-            services.figure_store_image(figure, processed["upload"][0], self.written)
+            services.figure_store_image(figure, processed["upload"][0], self.written, self.sources)
         if "annotated_upload" in processed:
             services.figure_store_annotated(figure, processed["annotated_upload"][0], self.written)
         if commit:
@@ -145,7 +182,7 @@ class FigureInline(OwnedCaseInlineMixin, admin.StackedInline):
         ("order", "label", "stage"),
         "upload",
         "annotated_upload",
-        "confirm_no_burned_in",
+        ("confirm_no_burned_in", "redact_burned_in_text"),
         "alt_text",
         "neutral_caption",
         "caption",
@@ -471,10 +508,16 @@ class CaseAdmin(admin.ModelAdmin):
             if formset.model is Figure:
                 # A multi-frame DICOM or a zipped series becomes a stack of figures.
                 for figure_form in formset.forms:
+                    for items in getattr(figure_form, "_processed", {}).values():
+                        for note in {n for item in items for n in item.notes}:
+                            messages.warning(request, note)
                     frames = getattr(figure_form, "extra_frames", [])
                     if frames and figure_form.instance.pk:
                         services.figure_add_frames(
-                            figure=figure_form.instance, items=frames, written=figure_form.written
+                            figure=figure_form.instance,
+                            items=frames,
+                            written=figure_form.written,
+                            sources=figure_form.sources,
                         )
         except Exception:
             if formset.model is Figure:

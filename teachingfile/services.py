@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -140,8 +141,38 @@ def delete_files(names: Sequence[str]) -> None:
         default_storage.delete(name)
 
 
-def figure_store_image(figure: Figure, item: ProcessedImage, written: list[str]) -> None:
-    """Write a processed image and its derivatives and point the figure at them (unsaved)."""
+def upload_options() -> dict[str, Any]:
+    """Keyword arguments for ``process_upload`` from the settings (limits, profile options)."""
+    from teachingfile.imaging.deidentify import DeidOptions
+    from teachingfile.imaging.validation import Limits
+
+    return {
+        "limits": Limits(
+            max_bytes=settings.IMAGE_MAX_BYTES,
+            max_frames=settings.IMAGE_MAX_FRAMES,
+            zip_max_members=settings.IMAGE_ZIP_MAX_MEMBERS,
+            max_total_pixels=settings.IMAGE_MAX_TOTAL_PIXELS,
+            time_budget_seconds=settings.IMAGE_TIME_BUDGET_SECONDS,
+        ),
+        "deid": DeidOptions(
+            retain_patient_characteristics=settings.DICOM_RETAIN_PATIENT_CHARACTERISTICS,
+            retain_modified_dates=settings.DICOM_RETAIN_MODIFIED_DATES,
+            date_shift_secret=settings.SECRET_KEY,
+        ),
+    }
+
+
+def figure_store_image(
+    figure: Figure,
+    item: ProcessedImage,
+    written: list[str],
+    sources: dict[int, str] | None = None,
+) -> None:
+    """Write a processed image and its derivatives and point the figure at them (unsaved).
+
+    ``sources`` is shared by the frames of one upload: the frames of a multi-frame DICOM
+    carry the same de-identified file, which is stored once and referenced by each.
+    """
     figure.image.name = _save_bytes(item.original, item.original_ext, written)
     figure.display.name = _save_bytes(item.display, item.display_ext, written)
     figure.thumbnail.name = _save_bytes(item.thumbnail, item.thumbnail_ext, written)
@@ -153,7 +184,11 @@ def figure_store_image(figure: Figure, item: ProcessedImage, written: list[str])
         for name, data in (item.presets or {}).items()
     }
     if item.deidentified_dicom:
-        figure.source_file.name = _save_bytes(item.deidentified_dicom, "dcm", written)
+        sources = {} if sources is None else sources
+        key = id(item.deidentified_dicom)
+        if key not in sources:
+            sources[key] = _save_bytes(item.deidentified_dicom, "dcm", written)
+        figure.source_file.name = sources[key]
 
 
 def figure_store_annotated(figure: Figure, item: ProcessedImage, written: list[str]) -> None:
@@ -177,7 +212,9 @@ def figure_set_image(
     """
     from teachingfile.imaging import ImageRejected, process_upload
 
-    items = process_upload(data, filename=filename, allow_burned_in=allow_burned_in)
+    items = process_upload(
+        data, filename=filename, allow_burned_in=allow_burned_in, **upload_options()
+    )
     if len(items) != 1:
         raise ImageRejected(
             f"{filename} holds {len(items)} images; upload a series as its own figures."
@@ -199,34 +236,74 @@ def figure_set_image(
 
 @transaction.atomic
 def figure_add_frames(
-    *, figure: Figure, items: Sequence[ProcessedImage], written: list[str]
+    *,
+    figure: Figure,
+    items: Sequence[ProcessedImage],
+    written: list[str],
+    sources: dict[int, str] | None = None,
 ) -> list[Figure]:
-    """Make a saved figure the first of a stack and add one figure per further frame."""
+    """Make a saved figure the first of a stack and add one figure per further frame.
+
+    An upload holding several series (a DICOMDIR export, a zip of two studies) becomes
+    one stack per series, each named neutrally by modality and series number: never by
+    Series Description, which the profile removes and which can name the diagnosis.
+    """
     base_label = figure.label
-    series, _ = Series.objects.get_or_create(case=figure.case, name=base_label)
-    total = len(items) + 1
-    figure.series = series
-    figure.position = 0
-    figure.label = f"{base_label} (1/{total})"
-    figure.save(update_fields=["series", "position", "label"])
+    first_key = (figure.dicom_info or {}).get("series_instance_uid", "")
+    groups: dict[str, list[ProcessedImage | None]] = {first_key: [None]}
+    for item in items:
+        groups.setdefault(
+            item.series_key if figure.source_format == "dicom" else first_key, []
+        ).append(item)
     added = []
-    for index, item in enumerate(items, start=1):
-        frame = Figure(
-            case=figure.case,
-            order=figure.order,
-            label=f"{base_label} ({index + 1}/{total})",
-            stage=figure.stage,
-            series=series,
-            position=index,
-            alt_text=figure.alt_text,
-            neutral_caption=figure.neutral_caption,
-            caption=figure.caption,
-        )
-        figure_store_image(frame, item, written)
-        frame.save()
-        added.append(frame)
+    # Positions run on across the series of one upload: figures sort by (order,
+    # position), so each stack stays contiguous instead of interleaving with the next.
+    position = 0
+    for members in groups.values():
+        if len(groups) == 1:
+            series, _ = Series.objects.get_or_create(case=figure.case, name=base_label)
+        else:
+            info = figure.dicom_info if members[0] is None else members[0].dicom
+            series = _new_neutral_series(figure.case, info or {})
+        total = len(members)
+        for index, item in enumerate(members):
+            prefix = base_label if len(groups) == 1 else f"{base_label[:12]}, {series.name}"
+            label = f"{prefix} ({index + 1}/{total})"
+            position += 1
+            if item is None:  # the figure itself, already stored
+                figure.series, figure.position, figure.label = series, position - 1, label
+                figure.save(update_fields=["series", "position", "label"])
+                continue
+            frame = Figure(
+                case=figure.case,
+                order=figure.order,
+                label=label,
+                stage=figure.stage,
+                series=series,
+                position=position - 1,
+                alt_text=figure.alt_text,
+                neutral_caption=figure.neutral_caption,
+                caption=figure.caption,
+            )
+            figure_store_image(frame, item, written, sources)
+            frame.save()
+            added.append(frame)
     case_touch(figure.case)
     return added
+
+
+def _new_neutral_series(case: Case, info: dict[str, Any]) -> Series:
+    modality = str(info.get("modality") or "Image")[:16]
+    number = info.get("series_number")
+    base = f"{modality} series {number}" if number is not None else f"{modality} series"
+    name, n = base, 1
+    while Series.objects.filter(case=case, name=name).exists():
+        n += 1
+        name = f"{base} ({n})"
+    from teachingfile.models import Modality
+
+    code = modality if modality in Modality.values else ""
+    return Series.objects.create(case=case, name=name, modality=code)
 
 
 @transaction.atomic
@@ -246,8 +323,11 @@ def figures_from_upload(
     """Turn one upload (image, multi-frame DICOM or zipped series) into figures in stack order."""
     from teachingfile.imaging import process_upload
 
-    items = process_upload(data, filename=filename, allow_burned_in=allow_burned_in)
+    items = process_upload(
+        data, filename=filename, allow_burned_in=allow_burned_in, **upload_options()
+    )
     written: list[str] = []
+    sources: dict[int, str] = {}
     try:
         first = Figure(
             case=case,
@@ -258,12 +338,14 @@ def figures_from_upload(
             neutral_caption=neutral_caption,
             caption=caption,
         )
-        figure_store_image(first, items[0], written)
+        figure_store_image(first, items[0], written, sources)
         first.full_clean()
         first.save()
         figures = [first]
         if len(items) > 1:
-            figures += figure_add_frames(figure=first, items=items[1:], written=written)
+            figures += figure_add_frames(
+                figure=first, items=items[1:], written=written, sources=sources
+            )
     except Exception:
         delete_files(written)
         raise

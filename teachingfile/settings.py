@@ -185,6 +185,19 @@ MEDIA_CACHE_SECONDS = 60 * 60 * 24 * 365
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 50 * 1024 * 1024)
+# --- Upload limits and DICOM de-identification (docs/security.md, issue #13) ---
+# Each limit is checked from headers before any pixel is decoded, and again while reading.
+IMAGE_MAX_FRAMES = env_int("IMAGE_MAX_FRAMES", 1000)  # frames in one DICOM object
+IMAGE_ZIP_MAX_MEMBERS = env_int("IMAGE_ZIP_MAX_MEMBERS", 1000)  # files in one zip
+IMAGE_MAX_TOTAL_PIXELS = env_int("IMAGE_MAX_TOTAL_PIXELS", 400_000_000)  # all frames
+IMAGE_TIME_BUDGET_SECONDS = env_int("IMAGE_TIME_BUDGET_SECONDS", 120)  # one upload
+# PS3.15 options, off as in the basic profile: keep age/sex/size/weight; keep dates
+# shifted by a per-patient number of days (intervals survive).
+DICOM_RETAIN_PATIENT_CHARACTERISTICS = env_bool("DICOM_RETAIN_PATIENT_CHARACTERISTICS")
+DICOM_RETAIN_MODIFIED_DATES = env_bool("DICOM_RETAIN_MODIFIED_DATES")
+# Look for text burned into the pixels (Tesseract) and hold such uploads for the author.
+IMAGE_CHECK_BURNED_IN_TEXT = env_bool("IMAGE_CHECK_BURNED_IN_TEXT", True)
+# --- end upload limits ---
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:

@@ -15,3 +15,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - WhiteNoise warns if missing
 SEED_ILLUSTRATION_SIZE = 320
+# Reading pixels for burned-in text (Tesseract) is exercised by the tests that need it;
+# elsewhere it would only slow the suite and need tesseract-ocr on every machine.
+IMAGE_CHECK_BURNED_IN_TEXT = False

@@ -14,7 +14,7 @@ import math
 import struct
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pydicom
@@ -35,10 +35,10 @@ from pydicom.uid import (
 )
 
 from . import encode
-from .deidentify import deidentify
+from .deidentify import DeidOptions, deidentify
 from .errors import ImageRejected
 from .result import ProcessedImage
-from .validation import MAX_TOTAL_PIXELS, check_pixels
+from .validation import DEFAULT_LIMITS, Limits, check_pixels
 
 # What the brief promises to decode with pydicom + numpy + Pillow. Anything else (JPEG-LS,
 # JPEG lossless, HTJ2K, video...) is refused by name rather than half-supported through
@@ -85,10 +85,12 @@ class Instance:
 
 
 def load_instance(raw: bytes, label: str, *, allow_burned_in: bool,
-                  uid_map: MutableMapping[str, str], require_image: bool = True
+                  uid_map: MutableMapping[str, str], require_image: bool = True,
+                  options: DeidOptions | None = None, limits: Limits | None = None
                   ) -> Instance | None:
     """Read, check and de-identify one DICOM file; None if it has no image and none is required."""
     ds = _read(raw)
+    limits = limits or DEFAULT_LIMITS
     if "PixelData" not in ds:
         if require_image:
             raise ImageRejected(
@@ -97,19 +99,52 @@ def load_instance(raw: bytes, label: str, *, allow_burned_in: bool,
             )
         return None
     check_transfer_syntax(ds)
-    frames = _check_geometry(ds)
+    frames = _check_geometry(ds, limits)
     if str(ds.get("BurnedInAnnotation", "")).upper() == "YES" and not allow_burned_in:
         raise ImageRejected(BURNED_IN_MESSAGE, code="burned_in")
-    deidentify(ds, uid_map)
+    deidentify(ds, uid_map, options)
     return Instance(label=label, ds=ds, deidentified=_serialise(ds), frames=frames)
 
 
 def _read(raw: bytes) -> Dataset:
+    # A file written without the 128-byte preamble and "DICM" (older PACS exports) is
+    # still DICOM; sniff() has seen a plausible first element, so force the read.
+    forced = raw[128:132] != b"DICM"
     try:
-        return pydicom.dcmread(io.BytesIO(raw), force=False)
+        ds = pydicom.dcmread(io.BytesIO(raw), force=forced)
     except _READ_ERRORS as exc:
         raise ImageRejected("The file is a damaged or invalid DICOM file",
                             code="dicom_invalid") from exc
+    if forced:
+        _infer_transfer_syntax(ds)
+    return ds
+
+
+def _infer_transfer_syntax(ds: Dataset) -> None:
+    """Without file meta, name the syntax pydicom found the data set to be written in."""
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None and meta.get("TransferSyntaxUID"):
+        return
+    implicit, little = ds.original_encoding
+    if implicit is None:
+        return
+    syntax = (ImplicitVRLittleEndian if implicit else
+              ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+    if meta is None:
+        ds.file_meta = pydicom.dataset.FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = syntax
+
+
+def declared_size(fp: IO[bytes]) -> tuple[int, int] | None:
+    """(frames, pixels) from a DICOM header, reading nothing past it; None if unreadable."""
+    try:
+        # defer_size: a hostile header declaring a huge value is skipped, not read.
+        ds = pydicom.dcmread(fp, stop_before_pixels=True, force=True, defer_size=65536,
+                             specific_tags=["Rows", "Columns", "NumberOfFrames"])
+        frames = max(int(ds.get("NumberOfFrames") or 1), 1)
+        return frames, int(ds.get("Rows") or 0) * int(ds.get("Columns") or 0) * frames
+    except (*_READ_ERRORS, RecursionError):
+        return None
 
 
 def check_transfer_syntax(ds: Dataset) -> None:
@@ -128,7 +163,7 @@ def check_transfer_syntax(ds: Dataset) -> None:
         )
 
 
-def _check_geometry(ds: Dataset) -> int:
+def _check_geometry(ds: Dataset, limits: Limits) -> int:
     missing = [name for name in _REQUIRED_PIXEL_ATTRIBUTES if name not in ds]
     if missing:
         raise ImageRejected(f"The DICOM image lacks {', '.join(missing)}", code="dicom_invalid")
@@ -138,7 +173,7 @@ def _check_geometry(ds: Dataset) -> int:
     except (TypeError, ValueError) as exc:
         raise ImageRejected("The DICOM image has an unreadable size or frame count",
                             code="dicom_invalid") from exc
-    check_pixels(width, height, max(frames, 1))
+    check_pixels(width, height, max(frames, 1), limits)
     return max(frames, 1)
 
 
@@ -162,20 +197,17 @@ def order_series(instances: list[Instance]) -> list[list[Instance]]:
     return [sorted(groups[uid], key=Instance.sort_key) for uid in ordered]
 
 
-def check_total_pixels(instances: list[Instance]) -> None:
-    total = sum(int(i.ds.Rows) * int(i.ds.Columns) * i.frames for i in instances)
-    if total > MAX_TOTAL_PIXELS:
-        raise ImageRejected(
-            f"The series has {total // 1_000_000} megapixels in all; the limit is "
-            f"{MAX_TOTAL_PIXELS // 1_000_000} megapixels in one upload",
-            code="pixels",
-        )
+def pixel_count(instance: Instance) -> int:
+    return int(instance.ds.Rows) * int(instance.ds.Columns) * instance.frames
 
 
-def render_instance(instance: Instance, first_position: int) -> list[ProcessedImage]:
+def render_instance(instance: Instance, first_position: int,
+                    limits: Limits | None = None) -> list[ProcessedImage]:
     """One ProcessedImage per frame, numbered from ``first_position`` within the series."""
+    limits = limits or DEFAULT_LIMITS
     results = []
     for index, frame in enumerate(_frames(instance)):
+        limits.check_time()
         results.append(_render_frame(instance, index, frame, first_position + index))
     return results
 
@@ -194,21 +226,56 @@ def _frames(instance: Instance) -> Iterator[np.ndarray]:
         ) from exc
 
 
-def _render_frame(instance: Instance, index: int, frame: np.ndarray, position: int
-                  ) -> ProcessedImage:
+def first_frame_image(instance: Instance) -> Image.Image:
+    """The first frame as it will be shown (8 bits, windowed), for reading text in it."""
+    frame = next(iter(_frames(instance)))
+    return _frame_image(instance, 0, frame, presets=False)[0]
+
+
+def redact(instance: Instance, boxes: list[Any]) -> None:
+    """Fill ``boxes`` (burned_in.Box) in every frame of the stored pixels; re-serialise."""
+    from .burned_in import redact_array
+
     ds = instance.ds
     photometric = str(ds.PhotometricInterpretation).upper()
-    presets: dict[str, bytes] = {}
+    colour = int(ds.SamplesPerPixel) > 1
+    try:
+        pixels = ds.pixel_array
+    except Exception as exc:  # decoders raise a zoo of types on corrupt codestreams
+        raise ImageRejected(
+            f"The DICOM pixel data cannot be decoded ({type(exc).__name__})",
+            code="dicom_pixels",
+        ) from exc
+    if colour and photometric.startswith("YBR"):
+        photometric = "RGB"  # pixel_array has converted it
+    ds.set_pixel_data(redact_array(pixels, boxes, colour=colour), photometric,
+                      int(ds.get("BitsStored") or ds.BitsAllocated),
+                      generate_instance_uid=False)
+    ds.BurnedInAnnotation = "NO"
+    instance.deidentified = _serialise(ds)
+
+
+def _frame_image(instance: Instance, index: int, frame: np.ndarray, *, presets: bool
+                 ) -> tuple[Image.Image, float | None, float | None, dict[str, bytes]]:
+    ds = instance.ds
+    photometric = str(ds.PhotometricInterpretation).upper()
+    made: dict[str, bytes] = {}
     if photometric in ("MONOCHROME1", "MONOCHROME2"):
         values = _modality_values(frame, ds, index)
         pixels, centre, width = _voi(values, ds, index)
-        if str(ds.get("Modality", "")).upper() == "CT":
-            presets = {name: encode.encode_display(_as_image(window(values, c, w), ds))
-                       for name, (c, w) in CT_PRESETS.items()}
+        if presets and str(ds.get("Modality", "")).upper() == "CT":
+            made = {name: encode.encode_display(_as_image(window(values, c, w), ds))
+                    for name, (c, w) in CT_PRESETS.items()}
         image = _as_image(pixels, ds)
     else:
         centre = width = None
         image = Image.fromarray(_colour_to_8bit(frame, ds, photometric))
+    return image, centre, width, made
+
+
+def _render_frame(instance: Instance, index: int, frame: np.ndarray, position: int
+                  ) -> ProcessedImage:
+    image, centre, width, presets = _frame_image(instance, index, frame, presets=True)
 
     display, thumbnail = encode.encode_derivatives(image)
     return ProcessedImage(
@@ -252,7 +319,11 @@ def _voi(values: np.ndarray, ds: Dataset, index: int
     if "VOILUTSequence" in ds:
         mapped = np.asarray(apply_voi_lut(values, ds), dtype=np.float32)
         return _stretch(mapped), None, None
-    # No window in the header: map the frame's own range onto 0..255.
+    # No window in the header: a CT is shown in the soft-tissue window a PACS opens it
+    # in (its HU are absolute); other modalities map the frame's own range onto 0..255.
+    if str(ds.get("Modality", "")).upper() == "CT":
+        centre, width = CT_PRESETS["soft tissue"]
+        return window(values, centre, width), centre, width
     lo, hi = float(values.min()), float(values.max())
     width = max(hi - lo, 1.0) + 1.0
     centre = lo + 0.5 + (width - 1.0) / 2.0
@@ -309,12 +380,25 @@ def _colour_to_8bit(frame: np.ndarray, ds: Dataset, photometric: str) -> np.ndar
         frame = apply_color_lut(frame, ds)
         # The palette's own depth (8 or 16 bits), not the index depth, sets the range.
         bits = int(ds.RedPaletteColorLookupTableDescriptor[2])
+        if bits == 16 and _palette_peak(ds) <= 255:
+            # Some ultrasound machines declare 16-bit entries but fill them with 8-bit
+            # values; scaled as 16 bits they would show black.
+            bits = 8
     if frame.ndim == 2:
         frame = np.stack([frame] * 3, axis=-1)
     if frame.dtype != np.uint8 or bits != 8:
         scale = np.float32(255.0 / (2 ** max(bits, 1) - 1))
         frame = np.clip(frame.astype(np.float32) * scale + 0.5, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(frame[..., :3])
+
+
+def _palette_peak(ds: Dataset) -> int:
+    """The largest value in the palette itself (every entry, whatever the pixels use)."""
+    entries = int(ds.RedPaletteColorLookupTableDescriptor[0]) or 65536
+    first = int(ds.RedPaletteColorLookupTableDescriptor[1])
+    indices = np.arange(first, first + entries, dtype=np.uint16 if first + entries > 256
+                        else np.uint8)
+    return int(np.asarray(apply_color_lut(indices, ds)).max())
 
 
 def _functional_group(ds: Dataset, index: int, keyword: str) -> Dataset | None:
@@ -348,7 +432,6 @@ def facts(instance: Instance, index: int, centre: float | None, width: float | N
     ds = instance.ds
     return {
         "modality": _text(ds, "Modality"),
-        "series_description": _text(ds, "SeriesDescription"),
         "body_part_examined": _text(ds, "BodyPartExamined"),
         "series_number": _number(ds.get("SeriesNumber"), int),
         "instance_number": _number(ds.get("InstanceNumber"), int),

@@ -44,12 +44,16 @@ def downscale(im: Image.Image, max_side: int) -> Image.Image:
 
 
 def to_eight_bit(im: Image.Image) -> Image.Image:
-    """Return an 8-bit L/LA/RGB/RGBA image for derivatives (16-bit is min/max stretched)."""
+    """Return an 8-bit L/LA/RGB/RGBA image for derivatives (16-bit is windowed to its range)."""
     if im.mode in _EIGHT_BIT_MODES:
         return im
     if im.mode.startswith("I") or im.mode == "F":
         arr = np.asarray(im, dtype=np.float32)
-        lo, hi = float(arr.min()), float(arr.max())
+        # The window comes from the image's own range, robust to a few outliers (one
+        # saturated pixel must not turn a 1000-1400 image black).
+        lo, hi = (float(v) for v in np.percentile(arr, (0.1, 99.9)))
+        if hi <= lo:
+            lo, hi = float(arr.min()), float(arr.max())
         span = hi - lo if hi > lo else 1.0
         scaled = np.clip((arr - lo) * (255.0 / span), 0, 255).round().astype(np.uint8)
         return Image.fromarray(scaled)

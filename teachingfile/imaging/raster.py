@@ -32,7 +32,11 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, Inde
 
 def process_raster(raw: bytes, fmt: str) -> ProcessedImage:
     """Turn validated-format bytes (``fmt`` from ``validation.sniff``) into a ProcessedImage."""
-    image = clean(decode(raw, fmt))
+    return build(clean(decode(raw, fmt)), fmt, raw)
+
+
+def build(image: Image.Image, fmt: str, raw: bytes) -> ProcessedImage:
+    """The stored original and derivatives of a decoded, cleaned image."""
     original, original_ext = _encode_original(image, fmt, raw)
     display, thumbnail = encode.encode_derivatives(image)
     return ProcessedImage(
@@ -64,9 +68,39 @@ def declared_size(raw: bytes, fmt: str) -> tuple[int, int]:
         return header.size
 
 
+_PNG_TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
+
+
+def without_png_text(raw: bytes) -> bytes:
+    """``raw`` with its text chunks (XMP, comments, software) left out.
+
+    They are metadata we would drop anyway, and a large compressed one (a 3 MB XMP
+    packet from an editor) trips Pillow's text-chunk safety limit and reads as a
+    corrupt file. The chunk walk stops at anything it does not understand and leaves
+    the rest to Pillow's own checks.
+    """
+    out = [raw[:8]]
+    offset = 8
+    while offset + 12 <= len(raw):
+        (length,) = struct.unpack_from(">I", raw, offset)
+        kind = raw[offset + 4 : offset + 8]
+        end = offset + 12 + length
+        if end > len(raw):
+            break
+        if kind not in _PNG_TEXT_CHUNKS:
+            out.append(raw[offset:end])
+        offset = end
+        if kind == b"IEND":
+            break
+    out.append(raw[offset:])
+    return b"".join(out)
+
+
 def decode(raw: bytes, fmt: str) -> Image.Image:
     """Fully decode ``raw`` as ``fmt`` after the pixel limit has been checked."""
     name = _PILLOW_FORMAT[fmt]
+    if fmt == "png":
+        raw = without_png_text(raw)
     check_pixels(*declared_size(raw, fmt))
     try:
         with warnings.catch_warnings():

@@ -30,6 +30,8 @@ class ProcessedImage:
     deidentified_dicom: bytes | None = None
     series_key: str = ""
     position: int = 0
+    # Things the author should be told about this upload (e.g. frames left out).
+    notes: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         # The default repr would dump megabytes of image bytes into logs and tracebacks.

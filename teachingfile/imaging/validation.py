@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import io
 import stat
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 
 from .errors import ImageRejected
@@ -25,8 +26,56 @@ MAX_PIXELS = 60_000_000
 # All frames of one upload together; a 1000-slice 512 x 512 CT is 262 Mpx.
 MAX_TOTAL_PIXELS = 400_000_000
 
-ZIP_MAX_MEMBERS = 2000
+ZIP_MAX_MEMBERS = 1000
 ZIP_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
+# A 120-frame echo or a few hundred frames of angiography pass; a file of thousands of
+# tiny frames (thousands of figures) does not.
+MAX_FRAMES = 1000
+MAX_BYTES = 50 * 1024 * 1024
+TIME_BUDGET_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one upload may be; Django settings fill it (``services.upload_limits``)."""
+
+    max_bytes: int = MAX_BYTES
+    max_frames: int = MAX_FRAMES
+    zip_max_members: int = ZIP_MAX_MEMBERS
+    max_total_pixels: int = MAX_TOTAL_PIXELS
+    time_budget_seconds: float = TIME_BUDGET_SECONDS
+    max_pixels: int = MAX_PIXELS
+    # Set when the upload starts; checked between files and frames.
+    started: float = field(default_factory=time.monotonic)
+
+    def check_time(self) -> None:
+        if time.monotonic() - self.started > self.time_budget_seconds:
+            raise ImageRejected(
+                f"Processing the upload took longer than the time budget of "
+                f"{self.time_budget_seconds:g} s (IMAGE_TIME_BUDGET_SECONDS); upload the "
+                "series in parts",
+                code="time",
+            )
+
+    def check_frames(self, frames: int) -> None:
+        if frames > self.max_frames:
+            raise ImageRejected(
+                f"The DICOM object has {frames} frames; the limit is {self.max_frames} "
+                "frames in one object (IMAGE_MAX_FRAMES)",
+                code="frames",
+            )
+
+    def check_total_pixels(self, total: int, what: str = "The upload") -> None:
+        if total > self.max_total_pixels:
+            raise ImageRejected(
+                f"{what} has {total // 1_000_000} megapixels in all; the limit is "
+                f"{self.max_total_pixels // 1_000_000} megapixels in one upload "
+                "(IMAGE_MAX_TOTAL_PIXELS)",
+                code="pixels",
+            )
+
+
+DEFAULT_LIMITS = Limits()
 # macOS and Windows add these to zips; they are noise, not an attack.
 ZIP_IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "dicomdir"}
 
@@ -46,7 +95,8 @@ def read_limited(data: bytes | IO[bytes], max_bytes: int) -> bytes:
         size = f"is {_megabytes(len(raw))}" if isinstance(data, (bytes, bytearray, memoryview)) \
             else f"is larger than {_megabytes(max_bytes)}"
         raise ImageRejected(
-            f"The file {size}; the limit is {_megabytes(max_bytes)}", code="too_large"
+            f"The file {size}; the limit is {_megabytes(max_bytes)} (IMAGE_MAX_BYTES)",
+            code="too_large",
         )
     if not raw:
         raise ImageRejected("The file is empty", code="empty")
@@ -54,6 +104,8 @@ def read_limited(data: bytes | IO[bytes], max_bytes: int) -> bytes:
 
 
 def _megabytes(n: int) -> str:
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB"
     return f"{n / (1024 * 1024):.0f} MB"
 
 
@@ -65,11 +117,31 @@ def sniff(raw: bytes) -> str:
         return "png"
     if raw[:4] == b"RIFF" and raw[8:12] == b"WEBP":
         return "webp"
-    if raw[128:132] == b"DICM":
+    if raw[128:132] == b"DICM" or _looks_like_bare_dicom(raw):
         return "dicom"
     if raw.startswith(b"PK\x03\x04"):
         return "zip"
     raise ImageRejected(_describe_refused(raw), code="format")
+
+
+_DICOM_VRS = {b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO",
+              b"LT", b"OB", b"OW", b"PN", b"SH", b"SL", b"SQ", b"SS", b"ST", b"TM", b"UI",
+              b"UL", b"UN", b"US", b"UT"}
+
+
+def _looks_like_bare_dicom(raw: bytes) -> bool:
+    """DICOM written without the 128-byte preamble: it starts at group 0002 or 0008."""
+    if len(raw) < 12:
+        return False
+    if raw[:2] == b"\x00\x08" and raw[2] == 0 and raw[3] <= 0x20:
+        return raw[4:6] in _DICOM_VRS  # big endian: explicit VR only
+    if raw[:2] not in (b"\x02\x00", b"\x08\x00"):
+        return False
+    if raw[2] > 0x20 or raw[3] != 0:  # the first elements of those groups are low numbers
+        return False
+    explicit = raw[4:6] in _DICOM_VRS
+    implicit_length = int.from_bytes(raw[4:8], "little")
+    return explicit or implicit_length < 1024
 
 
 # Formats people actually try to upload, named so the message says what went wrong.
@@ -129,23 +201,22 @@ def _as_text(head: bytes) -> str | None:
     return text
 
 
-def check_pixels(width: int, height: int, frames: int = 1) -> None:
+def check_pixels(width: int, height: int, frames: int = 1,
+                 limits: Limits | None = None) -> None:
     """Refuse an image whose declared size is too large, before anything is decoded."""
+    limits = limits or DEFAULT_LIMITS
     if width <= 0 or height <= 0:
         raise ImageRejected(f"Image declares an invalid size of {width} x {height} pixels",
                             code="corrupt")
-    if width * height > MAX_PIXELS:
+    if width * height > limits.max_pixels:
         raise ImageRejected(
             f"Image is {width} x {height} pixels; the limit is "
-            f"{MAX_PIXELS // 1_000_000} megapixels",
+            f"{limits.max_pixels // 1_000_000} megapixels",
             code="pixels",
         )
-    if width * height * frames > MAX_TOTAL_PIXELS:
-        raise ImageRejected(
-            f"Image has {frames} frames of {width} x {height} pixels; the limit is "
-            f"{MAX_TOTAL_PIXELS // 1_000_000} megapixels in one upload",
-            code="pixels",
-        )
+    limits.check_frames(frames)
+    limits.check_total_pixels(
+        width * height * frames, f"The image ({frames} frames of {width} x {height} pixels)")
 
 
 @dataclass(frozen=True)
@@ -154,23 +225,45 @@ class ZipMember:
     data: bytes
 
 
-def iter_zip_members(raw: bytes, *, max_member_bytes: int) -> Iterator[ZipMember]:
+def open_zip(raw: bytes, limits: Limits | None = None) -> zipfile.ZipFile:
+    """Open a zip from its central directory, refusing too many members at once."""
+    limits = limits or DEFAULT_LIMITS
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
+        raise ImageRejected("The file is a damaged ZIP archive", code="zip") from exc
+    count = len(archive.infolist())
+    if count > limits.zip_max_members:
+        archive.close()
+        raise ImageRejected(
+            f"The ZIP archive has {count} entries; the limit is {limits.zip_max_members} "
+            "files in one upload (IMAGE_ZIP_MAX_MEMBERS)",
+            code="zip",
+        )
+    return archive
+
+
+def zip_files(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The members worth reading: no directories, no desktop litter; unsafe names refused."""
+    files = []
+    for info in archive.infolist():
+        _check_member_name(info)
+        if not (info.is_dir() or _is_ignored(info.filename)):
+            files.append(info)
+    return files
+
+
+def iter_zip_members(raw: bytes, *, max_member_bytes: int,
+                     limits: Limits | None = None) -> Iterator[ZipMember]:
     """Yield the files of a zip in archive order, with every limit enforced while reading.
 
     Nothing is ever extracted to disk, but path tricks are still refused: an archive
     with ``../`` or absolute names was built to attack someone, and is not a series.
     """
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
-        raise ImageRejected("The file is a damaged ZIP archive", code="zip") from exc
+    limits = limits or DEFAULT_LIMITS
+    archive = open_zip(raw, limits)
     with archive:
         infos = archive.infolist()
-        if len(infos) > ZIP_MAX_MEMBERS:
-            raise ImageRejected(
-                f"The ZIP archive has {len(infos)} entries; the limit is {ZIP_MAX_MEMBERS}",
-                code="zip",
-            )
         # Declared sizes can lie, so this is a cheap first check; the real count is below.
         if sum(info.file_size for info in infos) > ZIP_MAX_UNCOMPRESSED:
             raise ImageRejected(_zip_too_big(), code="zip")
@@ -183,6 +276,7 @@ def iter_zip_members(raw: bytes, *, max_member_bytes: int) -> Iterator[ZipMember
                 raise ImageRejected(
                     f"The ZIP entry '{info.filename}' is encrypted", code="zip"
                 )
+            limits.check_time()
             data = _read_member(archive, info, max_member_bytes)
             total += len(data)
             if total > ZIP_MAX_UNCOMPRESSED:

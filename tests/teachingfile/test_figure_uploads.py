@@ -190,3 +190,29 @@ def test_dicom_sources_and_unknown_paths_are_not_served(client: Client) -> None:
     assert client.get(figure.source_file.url).status_code == 404
     assert client.get("/media/../teachingfile/settings.py").status_code == 404
     assert client.get("/media/f/00/nothing-here.webp").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_zip_of_two_studies_becomes_one_stack_per_series_named_neutrally() -> None:
+    members = []
+    for series_number, (uid, modality) in enumerate(
+        (("1.2.3.4.1", "CT"), ("1.2.3.4.2", "CT"), ("1.2.3.9.1", "MR")), start=2
+    ):
+        for number in (1, 2):
+            ds = ct_dataset(instance_number=number, series_uid=uid, modality=modality)
+            ds.SeriesNumber = series_number
+            ds.SeriesDescription = "METASTASIS WORKUP"  # must never name a stack
+            members.append((f"S{series_number}/IM{number}.dcm", dicom_bytes(ds)))
+    case = CaseFactory()
+
+    figures = figures_from_upload(
+        case=case, data=zip_of(members), filename="dicomdir.zip", label="Fig. 1", alt_text="x"
+    )
+
+    assert len(figures) == 6
+    names = sorted(case.series.values_list("name", flat=True))
+    assert names == ["CT series 2", "CT series 3", "MR series 4"]
+    # In display order each stack is contiguous, in stack order.
+    shown = [f.series.name for f in case.figures.order_by("order", "position", "id")]
+    assert shown == ["CT series 2"] * 2 + ["CT series 3"] * 2 + ["MR series 4"] * 2
+    assert not any("METASTASIS" in f.label for f in figures)

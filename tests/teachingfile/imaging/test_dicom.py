@@ -16,12 +16,11 @@ from pydicom.uid import (
     RLELossless,
 )
 
-from teachingfile.imaging import ImageRejected, process_upload
-from teachingfile.imaging.deidentify import EMPTIED, REMOVED
+from teachingfile.imaging import ImageRejected, process_upload, profile
+from teachingfile.imaging.deidentify import KEEP
 
 from .builders import (
     FRAME_OF_REFERENCE_UID,
-    INSTANCE_CREATOR_UID,
     REFERENCED_SOP_UID,
     SERIES_UID,
     STUDY_UID,
@@ -57,12 +56,14 @@ def test_deidentified_dicom_has_no_identifying_data_left() -> None:
     assert not any(elem.tag.is_private for elem in ds.iterall())
     assert "SourceApplicationEntityTitle" not in ds.file_meta
     assert ds.PatientIdentityRemoved == "YES"
-    assert "Annex E" in "\\".join(ds.DeidentificationMethod)
+    assert "PS3.15 E.1-1" in "\\".join(ds.DeidentificationMethod)
     # Nothing identifying survives anywhere in the file, in any element or sequence.
     for secret in IDENTIFYING:
         assert secret.encode() not in result.deidentified_dicom, secret
     # What the teaching case needs is kept.
-    assert ds.Modality == "CT" and ds.SeriesDescription == "AX CHEST"
+    assert ds.Modality == "CT"
+    # Series Description is free text the profile removes (it can name the diagnosis).
+    assert "SeriesDescription" not in ds
     assert ds.RescaleIntercept == -1024 and ds.Rows == 64
 
 
@@ -76,7 +77,7 @@ def test_uids_are_remapped_consistently() -> None:
                          ("SOPInstanceUID", source.SOPInstanceUID)):
         assert ds[keyword].value != old, keyword
         assert pydicom.uid.UID(ds[keyword].value).is_valid
-    assert ds.InstanceCreatorUID != INSTANCE_CREATOR_UID
+    assert "InstanceCreatorUID" not in ds  # not on the keep-list
     assert ds.SOPClassUID == source.SOPClassUID  # a class, not an instance: kept
     reference = ds.ReferencedImageSequence[0]
     assert reference.ReferencedSOPInstanceUID != REFERENCED_SOP_UID
@@ -104,7 +105,7 @@ def test_facts_kept_are_deidentified_and_useful() -> None:
                                filename="IM0007")
     facts = result.dicom
     assert facts["modality"] == "CT"
-    assert facts["series_description"] == "AX CHEST"
+    assert "series_description" not in facts
     assert facts["instance_number"] == 7
     assert facts["slice_location"] == -12.5
     assert (facts["window_center"], facts["window_width"]) == (40.0, 400.0)
@@ -173,7 +174,7 @@ def test_jpeg_and_jpeg2000_dicom_decode(syntax: str, fmt: str, save: dict[str, o
     ramp = np.linspace(0, 255, 64, dtype=np.uint8)[None, :].repeat(64, axis=0)
     buf = io.BytesIO()
     Image.fromarray(ramp).save(buf, fmt, **save)
-    ds = ct_dataset(window=None)
+    ds = ct_dataset(window=None, modality="OT")
     ds.BitsAllocated = ds.BitsStored = 8
     ds.HighBit = 7
     ds.RescaleIntercept = 0
@@ -275,24 +276,77 @@ def test_window_from_header_is_applied() -> None:
 
 
 def test_min_max_is_used_without_a_header_window() -> None:
-    (result,) = process_upload(dicom_bytes(ct_dataset(window=None)), filename="ct.dcm")
+    (result,) = process_upload(dicom_bytes(ct_dataset(window=None, modality="MR")),
+                               filename="mr.dcm")
     out = pixels(result.original)
     assert out[:, 0].max() == 0 and out[:, -1].min() == 255
     assert 100 < out[:, 32].mean() < 160
 
 
+def test_a_ct_without_a_header_window_gets_the_soft_tissue_window() -> None:
+    (result,) = process_upload(dicom_bytes(ct_dataset(window=None)), filename="ct.dcm")
+    assert (result.dicom["window_center"], result.dicom["window_width"]) == (40.0, 400.0)
+    hu = np.linspace(-1000, 1500, 64)
+    out = pixels(result.original)[0]
+    assert out[hu < -160].max() == 0 and out[hu > 240].min() == 255
+
+
+def test_a_dicom_without_its_preamble_is_recognised() -> None:
+    raw = dicom_bytes(ct_dataset())
+    (result,) = process_upload(raw[132:], filename="nopreamble")
+    assert result.source_format == "dicom" and result.dicom["modality"] == "CT"
+
+
+def test_a_big_endian_file_without_meta_is_read_as_dicom() -> None:
+    from pydicom.data import get_testdata_file
+
+    with open(get_testdata_file("ExplVR_BigEndNoMeta.dcm") or "", "rb") as handle:
+        raw = handle.read()
+    with pytest.raises(ImageRejected, match="contains no image"):  # it is a header only
+        process_upload(raw, filename="nometa")
+
+
+def test_pydicoms_big_endian_and_jpeg2000_files_decode() -> None:
+    from pydicom.data import get_testdata_file
+
+    for name in ("MR_small_bigendian.dcm", "MR_small_jp2klossless.dcm", "693_J2KI.dcm",
+                 "J2K_pixelrep_mismatch.dcm", "GDCMJ2K_TextGBR.dcm", "examples_palette.dcm",
+                 "SC_rgb_small_odd_big_endian.dcm"):
+        path = get_testdata_file(name)
+        assert path is not None, name
+        with open(path, "rb") as handle:
+            results = process_upload(handle.read(), filename=name)
+        assert results and results[0].width > 0, name
+
+
 def test_monochrome1_is_inverted() -> None:
-    m2 = pixels(process_upload(dicom_bytes(ct_dataset(window=None)), filename="a")[0].original)
-    m1 = pixels(process_upload(dicom_bytes(ct_dataset(window=None, photometric="MONOCHROME1")),
+    m2 = pixels(process_upload(dicom_bytes(ct_dataset(window=None, modality="DX")),
+                               filename="a")[0].original)
+    m1 = pixels(process_upload(dicom_bytes(ct_dataset(window=None, modality="DX",
+                                                      photometric="MONOCHROME1")),
                                filename="b")[0].original)
     assert m2[:, 0].max() == 0  # lowest value dark in MONOCHROME2
     assert m1[:, 0].min() == 255  # and light in MONOCHROME1
     assert np.array_equal(m1, 255 - m2)
 
 
-def test_deidentification_tables_name_real_dicom_keywords() -> None:
-    for keyword in EMPTIED | REMOVED:
-        assert tag_for_keyword(keyword) is not None, keyword
+def test_the_keep_list_holds_nothing_the_profile_says_to_remove() -> None:
+    table = profile.basic_profile()
+    listed = {tag: table[tag] for tag in KEEP if tag in table}
+    # The keep-list names attributes the profile lets stay in some form; an X-only one
+    # would be dead weight that a reader might think is kept.
+    assert listed, "the keep-list should overlap the profile (UIDs, type 2 attributes)"
+    for tag, code in listed.items():
+        assert set(code.split("/")) & {"U", "Z", "D", "U*"}, (hex(tag), code)
+
+
+def test_the_profile_table_is_the_whole_current_edition() -> None:
+    table = profile.basic_profile()
+    assert profile.EDITION == "2026c"
+    # 652 attributes plus the three masked repeating-group entries (curves, overlays).
+    assert len(table) + len(profile.repeating_groups()) == 655
+    assert table[tag_for_keyword("InstitutionAddress")] == "X"
+    assert table[tag_for_keyword("StudyInstanceUID")] == "U"
 
 
 def test_rgb_dicom_keeps_its_colours() -> None:
@@ -326,3 +380,82 @@ def test_enhanced_multi_frame_uses_functional_group_rescale_and_window() -> None
     results = process_upload(dicom_bytes(ds), filename="enhanced.dcm")
     assert [int(pixels(r.original).mean()) for r in results] == [0, 128, 255]
     assert results[1].dicom["window_center"] == 0.0
+
+
+def _deidentified(ds: pydicom.Dataset, **options: object) -> pydicom.Dataset:
+    from teachingfile.imaging.deidentify import DeidOptions
+
+    (result,) = process_upload(dicom_bytes(ds), filename="ct.dcm",
+                               deid=DeidOptions(date_shift_secret="s", **options))  # type: ignore[arg-type]
+    return pydicom.dcmread(io.BytesIO(result.deidentified_dicom or b""))
+
+
+def test_options_are_off_by_default() -> None:
+    ds = _deidentified(ct_dataset())
+    assert "PatientAge" not in ds and not ds.PatientSex and not ds.StudyDate
+    assert ds.LongitudinalTemporalInformationModified == "REMOVED"
+    assert [c.CodeValue for c in ds.DeidentificationMethodCodeSequence] == ["113100"]
+
+
+def test_retain_patient_characteristics_keeps_age_sex_size_and_weight() -> None:
+    source = ct_dataset()
+    source.PatientSize, source.PatientWeight = "1.72", "81"
+    ds = _deidentified(source, retain_patient_characteristics=True)
+    assert (ds.PatientAge, ds.PatientSex, ds.PatientSize, ds.PatientWeight) == \
+        ("063Y", "M", 1.72, 81)
+    assert not ds.PatientName and "InstitutionName" not in ds
+    assert "113108" in [c.CodeValue for c in ds.DeidentificationMethodCodeSequence]
+
+
+def test_modified_dates_are_shifted_per_patient_and_keep_intervals() -> None:
+    first, later = ct_dataset(), ct_dataset()
+    first.StudyDate, later.StudyDate = "20240102", "20240112"
+    other = ct_dataset()
+    other.PatientID, other.StudyDate = "MRN-OTHER", "20240102"
+    a, b, c = (_deidentified(d, retain_modified_dates=True) for d in (first, later, other))
+    day = "%Y%m%d"
+    import datetime as dt
+
+    shifted = dt.datetime.strptime(a.StudyDate, day)
+    assert a.StudyDate != "20240102" and shifted < dt.datetime(2023, 1, 3)
+    assert (dt.datetime.strptime(b.StudyDate, day) - shifted).days == 10
+    assert c.StudyDate != a.StudyDate  # another patient, another shift
+    assert a.StudyTime == "101500"  # whole days: the time of day is as it was
+    assert not a.PatientBirthDate  # not a date the option keeps
+    assert a.LongitudinalTemporalInformationModified == "MODIFIED"
+
+
+def _palette_ultrasound(*, eight_bit_entries: bool, big_endian: bool) -> bytes:
+    from pydicom.data import get_testdata_file
+    from pydicom.uid import ExplicitVRBigEndian
+
+    ds = pydicom.dcmread(get_testdata_file("examples_palette.dcm"))
+    ramp = np.arange(256, dtype=np.uint16)
+    entries = ramp if eight_bit_entries else ramp * 257
+    for colour in ("Red", "Green", "Blue"):
+        # Stored in the data set's byte order by pydicom when it writes an OW value.
+        setattr(ds, f"{colour}PaletteColorLookupTableData", entries.tobytes())
+    if big_endian:
+        ds.file_meta.TransferSyntaxUID = ExplicitVRBigEndian
+        for colour in ("Red", "Green", "Blue"):
+            ds[f"{colour}PaletteColorLookupTableData"].value = entries.byteswap().tobytes()
+    buf = io.BytesIO()
+    # OW bytes are written as given, so the big-endian entries were swapped above.
+    pydicom.dcmwrite(buf, ds, little_endian=not big_endian, implicit_vr=False,
+                     force_encoding=True)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("big_endian", [False, True])
+@pytest.mark.parametrize("eight_bit_entries", [False, True])
+def test_palette_colour_with_8_or_16_bit_entries_is_not_black(
+    eight_bit_entries: bool, big_endian: bool
+) -> None:
+    from pydicom.data import get_testdata_file
+
+    raw = _palette_ultrasound(eight_bit_entries=eight_bit_entries, big_endian=big_endian)
+    (result,) = process_upload(raw, filename="us.dcm")
+    out = np.asarray(Image.open(io.BytesIO(result.original)).convert("L"), dtype=np.float32)
+    # A grey ramp palette shows the stored indices as they are.
+    indices = pydicom.dcmread(get_testdata_file("examples_palette.dcm")).pixel_array
+    assert abs(out.mean() - indices.mean()) < 3

@@ -169,3 +169,43 @@ def test_sixteen_bit_png_display_uses_the_full_range() -> None:
     display = np.asarray(reopen(result.display).convert("L"))
     assert display[:, :5].mean() < 20
     assert display[:, -5:].mean() > 235
+
+
+def test_a_16_bit_png_with_one_outlier_is_windowed_to_its_real_range() -> None:
+    values = np.linspace(1000, 1400, 64 * 64).reshape(64, 64).astype(np.uint16)
+    values[0, 0] = 65535
+    source = encode(Image.fromarray(values), "PNG")
+    (result,) = process_upload(source, filename="dx.png")
+    display = np.asarray(reopen(result.display).convert("L"), dtype=np.float32)
+    assert display.mean() > 60 and display.max() > 200 and display.min() < 30
+
+
+def test_a_png_with_a_3_mb_compressed_xmp_chunk_is_accepted_and_stripped() -> None:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    xmp = ("<x:xmpmeta>" + "Dr Who, St Elsewhere " * 150_000 + "</x:xmpmeta>")
+    info.add_itxt("XML:com.adobe.xmp", xmp, zip=True)
+    source = encode(gradient((60, 40)), "PNG", pnginfo=info)
+    assert len(xmp) > 3_000_000 and len(source) < 200_000
+
+    (result,) = process_upload(source, filename="edited.png")
+
+    assert result.width == 60
+    assert b"St Elsewhere" not in result.original
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
+def test_an_animation_keeps_its_first_frame_and_says_so(fmt: str) -> None:
+    frames = [Image.new("RGB", (40, 30), colour) for colour in ("red", "green", "blue")]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, fmt, save_all=True, append_images=frames[1:], duration=100)
+
+    (result,) = process_upload(buffer.getvalue(), filename="cine.webp")
+
+    assert result.notes == (
+        "cine.webp is an animation of 3 frames; only the first frame is kept (upload a "
+        "DICOM or a zip of frames for a stack)",
+    )
+    red, green, blue = reopen(result.original).convert("RGB").getpixel((5, 5))
+    assert red > 240 and green < 10 and blue < 10  # the first (red) frame; WebP is lossy

@@ -14,6 +14,7 @@ from teachingfile.imaging import (
     process_upload,
     validation,
 )
+from teachingfile.imaging.validation import Limits
 
 from .builders import ct_dataset, dicom_bytes, jpeg_bytes, zip_of
 
@@ -56,10 +57,13 @@ def test_empty_zip_is_refused() -> None:
     assert "contains no DICOM images" in zip_rejection(zip_of([("readme/", b"")]))
 
 
-def test_zip_member_count_is_limited(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(validation, "ZIP_MAX_MEMBERS", 3)
+def test_zip_member_count_is_limited() -> None:
     members = [(f"IM{i}.dcm", b"x") for i in range(4)]
-    assert zip_rejection(zip_of(members)) == "The ZIP archive has 4 entries; the limit is 3"
+    with pytest.raises(ImageRejected) as caught:
+        process_upload(zip_of(members), filename="s.zip", limits=Limits(zip_max_members=3))
+    assert caught.value.message == (
+        "The ZIP archive has 4 entries; the limit is 3 files in one upload "
+        "(IMAGE_ZIP_MAX_MEMBERS)")
 
 
 def test_zip_total_uncompressed_size_is_limited(monkeypatch: pytest.MonkeyPatch) -> None:
