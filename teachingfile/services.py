@@ -145,6 +145,8 @@ def figure_store_image(figure: Figure, item: ProcessedImage, written: list[str])
         name: _save_bytes(data, item.display_ext, written)
         for name, data in (item.presets or {}).items()
     }
+    if item.viewer_source:
+        figure.viewer_source.name = _save_bytes(item.viewer_source, "tfv", written)
     if item.deidentified_dicom:
         figure.source_file.name = _save_bytes(item.deidentified_dicom, "dcm", written)
 

@@ -2,7 +2,8 @@
 
 Rendering follows the standard pipeline: stored values -> modality LUT (rescale to
 Hounsfield units for CT) -> VOI (the header window, else the frame's min/max) -> 8 bits,
-inverted for MONOCHROME1. CT additionally gets the three classic window presets.
+inverted for MONOCHROME1. Each frame also gets its viewer source (``viewer_source``), on
+which the browser viewer windows live, so no per-preset files are made.
 Multi-frame files give one image per frame; a series (a zip) is ordered by Instance
 Number, then by position along the slice normal.
 """
@@ -34,7 +35,7 @@ from pydicom.uid import (
     RLELossless,
 )
 
-from . import encode
+from . import encode, viewer_source
 from .deidentify import deidentify
 from .errors import ImageRejected
 from .result import ProcessedImage
@@ -47,12 +48,6 @@ SUPPORTED_SYNTAXES = frozenset({
     ImplicitVRLittleEndian, ExplicitVRLittleEndian, ExplicitVRBigEndian,
     DeflatedExplicitVRLittleEndian, RLELossless, JPEGBaseline8Bit, JPEG2000Lossless, JPEG2000,
 })
-
-CT_PRESETS: dict[str, tuple[float, float]] = {  # name -> (centre, width)
-    "soft tissue": (40.0, 400.0),
-    "lung": (-600.0, 1500.0),
-    "bone": (300.0, 2000.0),
-}
 
 BURNED_IN_MESSAGE = (
     "This DICOM is flagged as having burned-in annotation; confirm it is clean to upload it"
@@ -198,17 +193,16 @@ def _render_frame(instance: Instance, index: int, frame: np.ndarray, position: i
                   ) -> ProcessedImage:
     ds = instance.ds
     photometric = str(ds.PhotometricInterpretation).upper()
-    presets: dict[str, bytes] = {}
+    # Window presets are no longer rendered as files: the viewer windows the viewer
+    # source (stored values) live.
     if photometric in ("MONOCHROME1", "MONOCHROME2"):
         values = _modality_values(frame, ds, index)
         pixels, centre, width = _voi(values, ds, index)
-        if str(ds.get("Modality", "")).upper() == "CT":
-            presets = {name: encode.encode_display(_as_image(window(values, c, w), ds))
-                       for name, (c, w) in CT_PRESETS.items()}
         image = _as_image(pixels, ds)
     else:
         centre = width = None
-        image = Image.fromarray(_colour_to_8bit(frame, ds, photometric))
+        frame = _colour_to_8bit(frame, ds, photometric)
+        image = Image.fromarray(frame)
 
     display, thumbnail = encode.encode_derivatives(image)
     return ProcessedImage(
@@ -221,8 +215,8 @@ def _render_frame(instance: Instance, index: int, frame: np.ndarray, position: i
         width=image.width,
         height=image.height,
         source_format="dicom",
-        presets=presets,
         dicom=facts(instance, index, centre, width),
+        viewer_source=viewer_source.build(ds, frame, index, position),
         deidentified_dicom=instance.deidentified,
         series_key=instance.series_uid,
         position=position,
