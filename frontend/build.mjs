@@ -22,7 +22,14 @@ const nodeOnly = {
   name: "node-only",
   setup(b) {
     b.onResolve({ filter: /^(events|url)$/ }, (args) => ({ path: args.path, namespace: "node-only" }));
-    b.onLoad({ filter: /.*/, namespace: "node-only" }, () => ({ contents: "module.exports = {};" }));
+    b.onLoad({ filter: /.*/, namespace: "node-only" }, (args) => ({
+      // Their module bodies run at load (a class extends EventEmitter), so the stand-ins
+      // must have the right shape even though nothing calls them.
+      contents: args.path === "events"
+        ? "class EventEmitter { on() { return this; } once() { return this; } off() { return this; } emit() { return false; } }\n"
+          + "module.exports = EventEmitter; module.exports.EventEmitter = EventEmitter;"
+        : "module.exports = { URL: globalThis.URL, URLSearchParams: globalThis.URLSearchParams };",
+    }));
   },
 };
 
