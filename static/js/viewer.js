@@ -783,7 +783,9 @@
     var t = e.target, inField = t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA";
     var k = e.key, lower = k.length === 1 ? k.toLowerCase() : k;
     if (k === "Escape") {
-      if (v.root.classList.contains("viewer--fullscreen") && !document.fullscreenElement) setFull(v, false);
+      // Browsers usually leave full screen on Esc themselves; where they pass it on, so do we.
+      if (document.fullscreenElement === v.root) document.exitFullscreen();
+      else if (v.root.classList.contains("viewer--fullscreen")) setFull(v, false);
       v.ui.help.hidden = true;
       v.pending = [];
       return;

@@ -103,6 +103,23 @@ def build(ds: Dataset, frame: np.ndarray, index: int, position: int) -> bytes:
     return pack(header, pixels)
 
 
+def build_from_dicom(raw: bytes, index: int, position: int) -> bytes:
+    """The viewer source of one frame of a stored, already de-identified DICOM file.
+
+    For figures uploaded before viewer sources existed (``manage.py build_viewer_sources``).
+    """
+    from pydicom.pixels import pixel_array
+
+    from .dicom import _colour_to_8bit, _read
+
+    ds = _read(raw)
+    frame = pixel_array(ds, index=index)
+    photometric = str(ds.PhotometricInterpretation).upper()
+    if photometric not in ("MONOCHROME1", "MONOCHROME2"):
+        frame = _colour_to_8bit(frame, ds, photometric)
+    return build(ds, frame, index, position)
+
+
 def pack(header: dict[str, Any], pixels: np.ndarray) -> bytes:
     """Serialise ``header`` (allow-listed keys only) and ``pixels`` into the container."""
     unexpected = set(header) - HEADER_KEYS

@@ -60,8 +60,12 @@ def synthetic_ct(rows: int = SIZE) -> bytes:
 def _ct_case(*, stage: str = "question", title: str = "Man with headache") -> Case:
     case = CaseFactory(unknown_title=title)
     figures_from_upload(
-        case=case, data=synthetic_ct(), filename="ct.dcm", label="Fig. 1",
-        alt_text="Axial CT", stage=stage,
+        case=case,
+        data=synthetic_ct(),
+        filename="ct.dcm",
+        label="Fig. 1",
+        alt_text="Axial CT",
+        stage=stage,
     )
     return case
 
@@ -73,27 +77,31 @@ def _stack_case() -> Case:
         hu = np.full((128, 128), -800 + 300 * n, dtype=np.int32)
         ds = ct_dataset((hu + 1024).astype(np.uint16), instance_number=n, z=float(n))
         members.append((f"{n}.dcm", dicom_bytes(ds)))
-    figures_from_upload(case=case, data=zip_of(members), filename="s.zip", label="Fig. 1",
-                        alt_text="Axial CT slice")
+    figures_from_upload(
+        case=case, data=zip_of(members), filename="s.zip", label="Fig. 1", alt_text="Axial CT slice"
+    )
     return case
 
 
 def _open(page: Any, url: str, selector: str = "[data-viewer]") -> Any:
     import os
+
     if os.environ.get("VIEWER_DEBUG"):
         page.on("console", lambda m: print("CONSOLE", m.type, m.text))
         page.on("pageerror", lambda e: print("PAGEERROR", e))
     page.goto(url)
     root = page.locator(selector).first
     root.scroll_into_view_if_needed()
-    page.wait_for_function("el => el.dataset.viewerReady === 'true'", arg=root.element_handle(),
-                           timeout=15_000)
+    page.wait_for_function(
+        "el => el.dataset.viewerReady === 'true'", arg=root.element_handle(), timeout=15_000
+    )
     return root
 
 
 def _client_xy(page: Any, root: Any, x: float, y: float) -> tuple[float, float]:
-    cx, cy = page.evaluate("([el, x, y]) => window.TFViewer.imageToClient(el, x, y)",
-                           [root.element_handle(), x, y])
+    cx, cy = page.evaluate(
+        "([el, x, y]) => window.TFViewer.imageToClient(el, x, y)", [root.element_handle(), x, y]
+    )
     return cx, cy
 
 
@@ -142,13 +150,17 @@ def test_a_narrow_window_shows_more_grey_levels_than_the_8_bit_image_could(
     page.mouse.move(*end, steps=4)
     page.mouse.up()
     import os
+
     if os.environ.get("VIEWER_DEBUG"):
-        print("DBG", page.evaluate("""() => { const c = document.querySelector('.viewer__viewport canvas');
+        print(
+            "DBG",
+            page.evaluate("""() => { const c = document.querySelector('.viewer__viewport canvas');
           const a = window.cornerstone3D.tools.annotation.state.getAllAnnotations();
           return JSON.stringify({cw: c.width, ch: c.height, w: c.clientWidth, h: c.clientHeight, dpr: devicePixelRatio,
             cpu: window.cornerstone3D.core.getConfiguration().rendering.useCPURendering,
             n: a.length, tool: window.cornerstone3D.tools.ToolGroupManager.getAllToolGroups().map(g => [g.id, g.getActivePrimaryMouseButtonTool(), JSON.stringify(g.toolOptions.Length)]),
-            wc: document.querySelector('[data-viewer]').dataset.windowCenter, a: a.map(x => [x.metadata.toolName, x.metadata.referencedImageId, x.data.handles.points])}); }"""))
+            wc: document.querySelector('[data-viewer]').dataset.windowCenter, a: a.map(x => [x.metadata.toolName, x.metadata.referencedImageId, x.data.handles.points])}); }"""),
+        )
     item = root.locator(".viewer__measures li").first
     item.wait_for()
     length = float(re.fullmatch(r"Length: ([\d.]+) mm", item.inner_text()).group(1))  # type: ignore[union-attr]
@@ -257,8 +269,14 @@ def test_on_a_phone_every_tool_is_reachable_without_sideways_scrolling(
         box = button.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
         assert box["height"] >= 44
-    for name, tool in (("Length", "length"), ("Angle", "angle"), ("Ellipse ROI", "roi"),
-                       ("Probe", "probe"), ("Scroll", "scroll"), ("Pan", "pan")):
+    for name, tool in (
+        ("Length", "length"),
+        ("Angle", "angle"),
+        ("Ellipse ROI", "roi"),
+        ("Probe", "probe"),
+        ("Scroll", "scroll"),
+        ("Pan", "pan"),
+    ):
         root.get_by_role("button", name=name, exact=True).click()
         assert root.get_attribute("data-tool") == tool
     root.get_by_role("button", name="Next image").click()
@@ -292,11 +310,26 @@ def test_nothing_of_the_reveal_reaches_the_page_or_its_requests_before_answering
     case = _ct_case(title="Woman with a lump")
     shown = case.figures.get()
     figure_set_image(figure=shown, data=_png(60, "ARROW"), filename="b.png", annotated=True)
-    figures_from_upload(case=case, data=synthetic_ct(64), filename="later.dcm", label="Fig. 2",
-                        alt_text="Axial CT", stage="reveal", order=2)
+    figures_from_upload(
+        case=case,
+        data=synthetic_ct(64),
+        filename="later.dcm",
+        label="Fig. 2",
+        alt_text="Axial CT",
+        stage="reveal",
+        order=2,
+    )
     hidden = case.figures.get(stage="reveal")
-    secret = [f.url for f in (hidden.viewer_source, hidden.display, hidden.image,
-                              shown.annotated_display, shown.annotated_image)]
+    secret = [
+        f.url
+        for f in (
+            hidden.viewer_source,
+            hidden.display,
+            hidden.image,
+            shown.annotated_display,
+            shown.annotated_image,
+        )
+    ]
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     root = _open(page, f"{live_server.url}/cases/{case.public_id}/")
@@ -312,17 +345,17 @@ def test_nothing_of_the_reveal_reaches_the_page_or_its_requests_before_answering
         assert not any(url in r for r in requested), url
 
 
-def test_a_png_figure_uses_the_same_viewer_on_its_8_bit_values(
-    page: Any, live_server: Any
-) -> None:
+def test_a_png_figure_uses_the_same_viewer_on_its_8_bit_values(page: Any, live_server: Any) -> None:
     case = CaseFactory(unknown_title="Child with limp")
     figure = Figure(case=case, order=0, label="Fig. 1", alt_text="Radiograph", stage="question")
     figure_set_image(figure=figure, data=_png(90, ""), filename="a.png")
     root = _open(page, f"{live_server.url}/cases/{case.public_id}/")
     assert root.get_attribute("data-tool") == "pan"
     page.mouse.move(*_client_xy(page, root, 300, 250))
-    page.wait_for_function("el => /^90 at x 300, y 250$/.test(el.textContent)",
-                           arg=root.locator("[data-probe]").element_handle())
+    page.wait_for_function(
+        "el => /^90 at x 300, y 250$/.test(el.textContent)",
+        arg=root.locator("[data-probe]").element_handle(),
+    )
     root.get_by_role("button", name="Length").click()
     root.focus()
     page.keyboard.press("Enter")
