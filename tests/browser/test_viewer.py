@@ -84,11 +84,6 @@ def _stack_case() -> Case:
 
 
 def _open(page: Any, url: str, selector: str = "[data-viewer]") -> Any:
-    import os
-
-    if os.environ.get("VIEWER_DEBUG"):
-        page.on("console", lambda m: print("CONSOLE", m.type, m.text))
-        page.on("pageerror", lambda e: print("PAGEERROR", e))
     page.goto(url)
     root = page.locator(selector).first
     root.scroll_into_view_if_needed()
@@ -149,18 +144,6 @@ def test_a_narrow_window_shows_more_grey_levels_than_the_8_bit_image_could(
     page.mouse.move((start[0] + end[0]) / 2, start[1], steps=4)
     page.mouse.move(*end, steps=4)
     page.mouse.up()
-    import os
-
-    if os.environ.get("VIEWER_DEBUG"):
-        print(
-            "DBG",
-            page.evaluate("""() => { const c = document.querySelector('.viewer__viewport canvas');
-          const a = window.cornerstone3D.tools.annotation.state.getAllAnnotations();
-          return JSON.stringify({cw: c.width, ch: c.height, w: c.clientWidth, h: c.clientHeight, dpr: devicePixelRatio,
-            cpu: window.cornerstone3D.core.getConfiguration().rendering.useCPURendering,
-            n: a.length, tool: window.cornerstone3D.tools.ToolGroupManager.getAllToolGroups().map(g => [g.id, g.getActivePrimaryMouseButtonTool(), JSON.stringify(g.toolOptions.Length)]),
-            wc: document.querySelector('[data-viewer]').dataset.windowCenter, a: a.map(x => [x.metadata.toolName, x.metadata.referencedImageId, x.data.handles.points])}); }"""),
-        )
     item = root.locator(".viewer__measures li").first
     item.wait_for()
     length = float(re.fullmatch(r"Length: ([\d.]+) mm", item.inner_text()).group(1))  # type: ignore[union-attr]
