@@ -59,6 +59,10 @@
   function setUp(cs) {
     var core = cs.core, tools = cs.tools;
     return Promise.resolve(core.init()).then(function () {
+      // A software WebGL (no GPU: SwiftShader, llvmpipe) is slower than Cornerstone's own
+      // CPU renderer for 2D stacks, so such machines draw on the CPU.
+      var caps = core.getRenderingCapabilities();
+      if (caps.webgl && caps.softwareRasterizer) core.setUseCPURendering(true, false);
       tools.init();
       core.imageLoader.registerImageLoader("tfv", function (imageId) {
         return { promise: loadSource(core, imageId) };
@@ -98,8 +102,9 @@
   }
 
   // Stored values -> output units (HU on CT) once, so windows, probe and ROI statistics
-  // all work in the modality's units. Int16 keeps the memory of a CT series at 2 bytes a
-  // pixel; anything that does not fit goes to Float32.
+  // all work in the modality's units. Int16 keeps a CT series at 2 bytes a pixel, and
+  // 16-bit stored values are rewritten in place (same index, same size), so a slice never
+  // has two copies; anything that does not fit in Int16 goes to Float32.
   function toModality(header, stored) {
     var slope = header.rescale_slope, intercept = header.rescale_intercept;
     if (header.samples_per_pixel > 1 || (slope === 1 && intercept === 0 && !(stored instanceof Int8Array))) {
@@ -108,8 +113,10 @@
     var n = stored.length, lo = Infinity, hi = -Infinity, whole = Number.isInteger(slope) && Number.isInteger(intercept);
     for (var i = 0; i < n; i++) { var v = stored[i]; if (v < lo) lo = v; if (v > hi) hi = v; }
     var a = lo * slope + intercept, b = hi * slope + intercept;
-    var Out = whole && Math.min(a, b) >= -32768 && Math.max(a, b) <= 32767 ? Int16Array : Float32Array;
-    var out = new Out(n);
+    var fits = whole && Math.min(a, b) >= -32768 && Math.max(a, b) <= 32767;
+    var out = fits && stored.BYTES_PER_ELEMENT === 2
+      ? new Int16Array(stored.buffer, stored.byteOffset, n)
+      : new (fits ? Int16Array : Float32Array)(n);
     for (var j = 0; j < n; j++) out[j] = stored[j] * slope + intercept;
     return out;
   }
@@ -371,7 +378,7 @@
     el.addEventListener("pointerleave", function () {
       if (v.tool !== "probe") v.ui.readout.textContent = "Point at the image for its value.";
     });
-    new ResizeObserver(function () { cs.engine.resize(true, false); placeCursor(v); }).observe(v.ui.stage);
+    new ResizeObserver(function () { cs.engine.resize(true, true); placeCursor(v); }).observe(v.ui.stage);
 
     v.viewport.setStack(currentIds(v), 0).then(function () {
       var facts = sources.get(v.viewport.getCurrentImageId());
@@ -488,10 +495,12 @@
     // Cornerstone adds bindings to those a tool already has, so every tool is first made
     // passive with none, then given exactly its own: middle button pans, right zooms, the
     // wheel scrolls a stack (zooms a single image), the left button does the chosen tool.
-    var bindings = { Pan: [{ mouseButton: B.Auxiliary }], Zoom: [{ mouseButton: B.Secondary }],
+    // On touch: one finger does the chosen tool, two pinch-zoom, three pan.
+    var bindings = { Pan: [{ mouseButton: B.Auxiliary }, { numTouchPoints: 3 }],
+      Zoom: [{ mouseButton: B.Secondary }, { numTouchPoints: 2 }],
       WindowLevel: [], StackScroll: [], Length: [], Angle: [], EllipticalROI: [] };
     (v.frames.length > 1 ? bindings.StackScroll : bindings.Zoom).push(wheel);
-    if (spec[3]) bindings[spec[3]].push({ mouseButton: B.Primary });
+    if (spec[3]) bindings[spec[3]].push({ mouseButton: B.Primary }, { numTouchPoints: 1 });
     Object.keys(bindings).forEach(function (name) {
       v.group.setToolPassive(name, { removeAllBindings: true });
     });
@@ -745,7 +754,7 @@
     v.root.dataset.fullscreen = String(on);
     var b = v.root.querySelector("[data-action=fullscreen]");
     b.setAttribute("aria-pressed", String(on));
-    if (v.cs) requestAnimationFrame(function () { v.cs.engine.resize(true, false); placeCursor(v); });
+    if (v.cs) requestAnimationFrame(function () { v.cs.engine.resize(true, true); placeCursor(v); });
   }
 
   // ---------- events ----------
