@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 .PHONY: run install migrate demo test test-sqlite test-pg lint format migrations-check \
         bench bench-small bench-images prod-check test-production ci reset-local-db clean \
-        backup restore bench-search browser-deps ocr-deps phi-audit
+        backup restore bench-search browser-deps ocr-deps phi-audit viewer bench-viewer
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -110,6 +110,18 @@ restore: $(STAMP)
 
 bench-search: $(STAMP)
 	$(PY) bench/search.py
+
+# --- viewer (issue 15) ---
+# Rebuild the vendored Cornerstone3D bundle from frontend/package-lock.json. Needs Node and
+# npm; the output under static/vendor/ is committed, so `make run` and CI need neither.
+viewer:
+	cd frontend && npm ci --no-audit --no-fund && node build.mjs
+
+# The viewer's speed in Chromium (bench/viewer.py): first image, scroll and W/L frame
+# intervals, memory. Writes var/bench/viewer.json; figures go in docs/viewer.md.
+bench-viewer: $(STAMP) browser-deps
+	$(PY) bench/viewer.py
+# --- end viewer ---
 
 reset-local-db:
 	rm -f var/teachingfile.sqlite3 var/teachingfile.sqlite3-wal var/teachingfile.sqlite3-shm

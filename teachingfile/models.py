@@ -361,6 +361,12 @@ class Figure(models.Model):
         upload_to=_figure_upload_to, max_length=200, blank=True, help_text="De-identified DICOM."
     )
     dicom_info = models.JSONField(default=dict, blank=True)
+    viewer_source = models.FileField(
+        upload_to=_figure_upload_to,
+        max_length=200,
+        blank=True,
+        help_text="Stored-depth pixels and display facts for the viewer (DICOM only).",
+    )
     presets = models.JSONField(
         default=dict, blank=True, help_text="Window preset name -> stored display file name."
     )

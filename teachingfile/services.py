@@ -183,12 +183,42 @@ def figure_store_image(
         name: _save_bytes(data, item.display_ext, written)
         for name, data in (item.presets or {}).items()
     }
+    if item.viewer_source:
+        from teachingfile.imaging.viewer_source import EXT
+
+        figure.viewer_source.name = _save_bytes(item.viewer_source, EXT, written)
     if item.deidentified_dicom:
         sources = {} if sources is None else sources
         key = id(item.deidentified_dicom)
         if key not in sources:
             sources[key] = _save_bytes(item.deidentified_dicom, "dcm", written)
         figure.source_file.name = sources[key]
+
+
+@transaction.atomic
+def figure_build_viewer_source(*, figure: Figure) -> bool:
+    """Give a DICOM figure stored before viewer sources existed its source; False if none.
+
+    The window preset files made for it then are no longer offered, and are removed.
+    """
+    from teachingfile.imaging.viewer_source import EXT, build_from_dicom
+
+    if figure.viewer_source or not figure.source_file:
+        return False
+    with figure.source_file.open("rb") as handle:
+        raw = handle.read()
+    data = build_from_dicom(raw, int(figure.dicom_info.get("frame_index") or 0), figure.position)
+    written: list[str] = []
+    retired = [name for name in figure.presets.values() if name]
+    try:
+        figure.viewer_source.name = _save_bytes(data, EXT, written)
+        figure.presets = {}
+        figure.save(update_fields=["viewer_source", "presets"])
+    except Exception:
+        delete_files(written)
+        raise
+    transaction.on_commit(lambda: delete_files(retired))
+    return True
 
 
 def figure_store_annotated(figure: Figure, item: ProcessedImage, written: list[str]) -> None:

@@ -35,6 +35,9 @@ class FigureView:
     height: int
     series: str
     presets: list[Preset] = field(default_factory=list)
+    # Stored-depth source for the live viewer (DICOM figures); "" means the viewer works on
+    # the 8-bit display image.
+    viewer_src: str = ""
 
 
 def _url(name: str) -> str:
@@ -71,7 +74,12 @@ def figure_views(figures: Iterable[Figure], *, revealed: bool) -> list[FigureVie
                 width=figure.width,
                 height=figure.height,
                 series=figure.series.name if figure.series_id else "",
-                presets=[Preset(name, _url(path)) for name, path in figure.presets.items()],
+                # A figure with a viewer source is windowed live; any preset files made
+                # before the viewer did that are no longer offered.
+                presets=[]
+                if figure.viewer_source
+                else [Preset(name, _url(path)) for name, path in figure.presets.items()],
+                viewer_src=_url(figure.viewer_source.name),
             )
         )
     return views

@@ -23,6 +23,7 @@ _MEDIA_TYPES = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".webp": "image/webp",
+    ".tfv": "application/octet-stream",  # viewer source (teachingfile/imaging/viewer_source.py)
 }
 
 

@@ -1,758 +1,874 @@
 /*
- * Teaching-file image viewer.
+ * Teaching-file image viewer on Cornerstone3D (docs/viewer.md).
  *
- * Progressive enhancement of templates/teachingfile/includes/viewer.html: every
- * [data-viewer] <figure> gets zoom, pan, window/level (brightness/contrast),
- * presets, invert, reset, full screen, stack scrolling and, after the reveal,
- * the annotated/clean toggle. Plain JS, no dependencies, no inline styles or
- * eval, so it runs under "script-src 'self'; style-src 'self'" (CSSOM writes
- * such as element.style.transform are allowed by CSP).
+ * Without JavaScript, [data-viewer] is a plain first image with captions and links. With
+ * it, this file builds the toolbar and readouts, then loads the vendored Cornerstone3D
+ * bundle (only on pages that have a viewer) and shows the stack in a Cornerstone stack
+ * viewport. DICOM figures come as viewer sources (.tfv: a JSON header and stored-depth
+ * pixels, see teachingfile/imaging/viewer_source.py); JPEG/PNG/WebP figures are read
+ * from their 8-bit display image. Measurements are scratch marks: never stored.
  *
- * State is mirrored on the root for tests and styling: data-zoom, data-frame
- * (0-based), data-inverted, data-annotated, data-tool, data-fullscreen.
- * Keyboard map: docs/viewer.md.
+ * No inline script or style attribute is written: it all runs under the site's CSP.
  */
 (function () {
   "use strict";
+  if (window.TFViewer) return; // the include may bring this script more than once
 
-  if (window.TFViewer) return; // the include may be rendered more than once
-
-  var MIN_ZOOM = 0.5;
-  var MAX_ZOOM = 16;
-  var ZOOM_STEP = 1.25;
-  var PAN_STEP = 0.05; // fraction of the stage per Shift+arrow
-  var ADJUST_STEP = 10; // brightness/contrast percentage points per key press
-  var WHEEL_FRAME_PX = 50; // wheel distance that moves one slice
-
-  var SHORTCUTS = [
-    ["+ / -", "Zoom in / out"],
-    ["Ctrl + wheel, pinch", "Zoom around the pointer (plain wheel on a single image)"],
-    ["Drag, Shift + arrows", "Pan"],
-    ["W", "Toggle window/level drag (horizontal: contrast, vertical: brightness)"],
-    ["P", "Pan tool"],
-    ["[ / ]", "Contrast down / up"],
-    [", / .", "Brightness down / up"],
-    ["1 - 9", "Window presets (1 = default), when the image has presets"],
-    ["I", "Invert"],
-    ["A", "Annotated / clean image (after the reveal)"],
-    ["R or 0", "Reset the view"],
-    ["F", "Full screen (Esc leaves)"],
-    ["\u2191 / \u2193, Page Up / Down, wheel, swipe", "Previous / next image in a stack"],
-    ["Home / End", "First / last image in a stack"],
-    ["?", "Show or hide this help"],
+  // Modality defaults after the header's own windows: [name, centre, width] in HU.
+  var CT_PRESETS = [
+    ["Brain", 40, 80], ["Subdural", 75, 215], ["Stroke", 40, 40], ["Lung", -600, 1500],
+    ["Mediastinum", 50, 350], ["Abdomen", 60, 400], ["Liver", 60, 160], ["Bone", 400, 1800],
   ];
+  var TOOLS = [
+    // [mode, label, key, Cornerstone tool name or null]
+    ["wl", "Window/level", "W", "WindowLevel"],
+    ["pan", "Pan", "P", "Pan"],
+    ["zoom", "Zoom", "Z", "Zoom"],
+    ["scroll", "Scroll", "S", "StackScroll"],
+    ["probe", "Probe", "V", null],
+    ["length", "Length", "L", "Length"],
+    ["angle", "Angle", "G", "Angle"],
+    ["roi", "Ellipse ROI", "O", "EllipticalROI"],
+  ];
+  var POINTS_NEEDED = { length: 2, angle: 3, roi: 2 };
+  var MEASURES = { Length: "Length", Angle: "Angle", EllipticalROI: "Ellipse" };
+  var DTYPES = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
+    float32: Float32Array };
 
-  var uid = 0;
+  var ready = null; // promise of {core, tools, engine} once the bundle has run
+  var sources = new Map(); // imageId -> display facts (metadata provider and probe)
+  var viewers = new Map(); // viewportId -> viewer state
+  var counter = 0;
 
-  function clamp(v, lo, hi) {
-    return Math.min(hi, Math.max(lo, v));
+  // ---------- the bundle and Cornerstone set-up ----------
+
+  function loadBundle(url) {
+    if (ready) return ready;
+    ready = new Promise(function (resolve, reject) {
+      if (window.cornerstone3D) { resolve(window.cornerstone3D); return; }
+      var script = document.createElement("script");
+      script.src = url;
+      script.async = true;
+      script.onload = function () { resolve(window.cornerstone3D); };
+      script.onerror = function () { reject(new Error("viewer bundle failed to load")); };
+      document.head.appendChild(script);
+    }).then(setUp);
+    return ready;
   }
+
+  function setUp(cs) {
+    var core = cs.core, tools = cs.tools;
+    return Promise.resolve(core.init()).then(function () {
+      // A software WebGL (no GPU: SwiftShader, llvmpipe) is slower than Cornerstone's own
+      // CPU renderer for 2D stacks, so such machines draw on the CPU.
+      var caps = core.getRenderingCapabilities();
+      if (caps.webgl && caps.softwareRasterizer) core.setUseCPURendering(true, false);
+      tools.init();
+      core.imageLoader.registerImageLoader("tfv", function (imageId) {
+        return { promise: loadSource(core, imageId) };
+      });
+      core.imageLoader.registerImageLoader("tfimg", function (imageId) {
+        return { promise: loadRaster(core, imageId) };
+      });
+      core.metaData.addProvider(metadata, 10000);
+      [tools.PanTool, tools.ZoomTool, tools.WindowLevelTool, tools.StackScrollTool,
+        tools.LengthTool, tools.AngleTool, tools.EllipticalROITool].forEach(function (Tool) {
+        tools.addTool(Tool);
+      });
+      var engine = new core.RenderingEngine("tf-viewer-engine");
+      return { core: core, tools: tools, engine: engine };
+    });
+  }
+
+  function fetchBytes(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error("image request failed: " + response.status);
+      return response.arrayBuffer();
+    });
+  }
+
+  // The twin of teachingfile/imaging/viewer_source.py:parse.
+  function parseSource(buffer) {
+    var bytes = new Uint8Array(buffer);
+    if (String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]) !== "TFV1") {
+      throw new Error("not a viewer source");
+    }
+    var length = new DataView(buffer).getUint32(4, true);
+    var header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+    var Type = DTYPES[header.dtype];
+    if (!Type) throw new Error("unknown pixel type " + header.dtype);
+    var count = header.rows * header.columns * header.samples_per_pixel;
+    return { header: header, stored: new Type(buffer, 8 + length, count) };
+  }
+
+  // Stored values -> output units (HU on CT) once, so windows, probe and ROI statistics
+  // all work in the modality's units. Int16 keeps a CT series at 2 bytes a pixel, and
+  // 16-bit stored values are rewritten in place (same index, same size), so a slice never
+  // has two copies; anything that does not fit in Int16 goes to Float32.
+  function toModality(header, stored) {
+    var slope = header.rescale_slope, intercept = header.rescale_intercept;
+    if (header.samples_per_pixel > 1 || (slope === 1 && intercept === 0 && !(stored instanceof Int8Array))) {
+      return stored;
+    }
+    var n = stored.length, lo = Infinity, hi = -Infinity, whole = Number.isInteger(slope) && Number.isInteger(intercept);
+    for (var i = 0; i < n; i++) { var v = stored[i]; if (v < lo) lo = v; if (v > hi) hi = v; }
+    var a = lo * slope + intercept, b = hi * slope + intercept;
+    var fits = whole && Math.min(a, b) >= -32768 && Math.max(a, b) <= 32767;
+    var out = fits && stored.BYTES_PER_ELEMENT === 2
+      ? new Int16Array(stored.buffer, stored.byteOffset, n)
+      : new (fits ? Int16Array : Float32Array)(n);
+    for (var j = 0; j < n; j++) out[j] = stored[j] * slope + intercept;
+    return out;
+  }
+
+  function loadSource(core, imageId) {
+    return fetchBytes(imageId.slice(4)).then(function (buffer) {
+      var parsed = parseSource(buffer);
+      var h = parsed.header;
+      var spacing = h.spacing_calibrated && h.pixel_spacing ? h.pixel_spacing : null;
+      var facts = {
+        rows: h.rows, columns: h.columns, samples: h.samples_per_pixel,
+        photometric: h.photometric_interpretation, modality: h.modality, units: h.units,
+        spacing: spacing, windows: h.windows || [], position: h.position,
+      };
+      return makeImage(core, imageId, toModality(h, parsed.stored), facts);
+    });
+  }
+
+  // JPEG/PNG/WebP: decoded by the browser, its 8-bit values read back from a canvas.
+  function loadRaster(core, imageId) {
+    return new Promise(function (resolve, reject) {
+      var img = new Image();
+      img.onload = function () { resolve(img); };
+      img.onerror = function () { reject(new Error("image failed to load")); };
+      img.src = imageId.slice(6);
+    }).then(function (img) {
+      var canvas = document.createElement("canvas");
+      canvas.width = img.naturalWidth;
+      canvas.height = img.naturalHeight;
+      var context = canvas.getContext("2d", { willReadFrequently: true });
+      context.drawImage(img, 0, 0);
+      var rgba = context.getImageData(0, 0, canvas.width, canvas.height).data;
+      var n = canvas.width * canvas.height, grey = true;
+      for (var i = 0; i < n * 4 && grey; i += 4) {
+        grey = rgba[i] === rgba[i + 1] && rgba[i] === rgba[i + 2];
+      }
+      var samples = grey ? 1 : 3, pixels = new Uint8Array(n * samples);
+      for (var p = 0; p < n; p++) {
+        if (grey) pixels[p] = rgba[p * 4];
+        else { pixels[p * 3] = rgba[p * 4]; pixels[p * 3 + 1] = rgba[p * 4 + 1]; pixels[p * 3 + 2] = rgba[p * 4 + 2]; }
+      }
+      return makeImage(core, imageId, pixels, {
+        rows: canvas.height, columns: canvas.width, samples: samples,
+        photometric: grey ? "MONOCHROME2" : "RGB", modality: "OT", units: "",
+        spacing: null, windows: [], position: 0,
+      });
+    });
+  }
+
+  function makeImage(core, imageId, pixels, facts) {
+    var lo = Infinity, hi = -Infinity;
+    for (var i = 0; i < pixels.length; i++) { var v = pixels[i]; if (v < lo) lo = v; if (v > hi) hi = v; }
+    if (!facts.windows.length) facts.windows = [[(lo + hi) / 2, Math.max(hi - lo, 1)]];
+    facts.pixels = pixels;
+    sources.set(imageId, facts);
+    var colour = facts.samples > 1;
+    var voxelManager = core.utilities.VoxelManager.createImageVoxelManager({
+      width: facts.columns, height: facts.rows, numberOfComponents: facts.samples,
+      scalarData: pixels, id: imageId,
+    });
+    var spacing = facts.spacing || [1, 1];
+    return {
+      imageId: imageId, minPixelValue: lo, maxPixelValue: hi, slope: 1, intercept: 0,
+      windowCenter: facts.windows[0][0], windowWidth: facts.windows[0][1],
+      voiLUTFunction: "LINEAR", getPixelData: function () { return voxelManager.getScalarData(); },
+      getCanvas: undefined, rows: facts.rows, columns: facts.columns, height: facts.rows,
+      width: facts.columns, color: colour, rgba: false, numberOfComponents: facts.samples,
+      columnPixelSpacing: spacing[1], rowPixelSpacing: spacing[0],
+      invert: facts.photometric === "MONOCHROME1", photometricInterpretation: facts.photometric,
+      sizeInBytes: pixels.byteLength, dataType: pixels.constructor.name, voxelManager: voxelManager,
+      preScale: { enabled: true, scaled: true },
+    };
+  }
+
+  function metadata(type, imageId) {
+    var f = sources.get(imageId);
+    if (!f) return undefined;
+    var spacing = f.spacing || [1, 1];
+    var bits = f.pixels.BYTES_PER_ELEMENT * 8;
+    switch (type) {
+      case "imagePlaneModule":
+        return {
+          rows: f.rows, columns: f.columns, frameOfReferenceUID: "tf-viewer",
+          imageOrientationPatient: [1, 0, 0, 0, 1, 0], rowCosines: [1, 0, 0], columnCosines: [0, 1, 0],
+          imagePositionPatient: [0, 0, f.position], pixelSpacing: f.spacing ? spacing : undefined,
+          rowPixelSpacing: spacing[0], columnPixelSpacing: spacing[1], sliceThickness: 1,
+          usingDefaultValues: !f.spacing,
+        };
+      case "imagePixelModule":
+        return {
+          samplesPerPixel: f.samples, photometricInterpretation: f.photometric, rows: f.rows,
+          columns: f.columns, bitsAllocated: bits, bitsStored: bits, highBit: bits - 1,
+          pixelRepresentation: f.pixels instanceof Uint8Array || f.pixels instanceof Uint16Array ? 0 : 1,
+        };
+      case "generalSeriesModule":
+        return { modality: f.modality || "OT" };
+      case "voiLutModule":
+        return {
+          windowCenter: f.windows.map(function (w) { return w[0]; }),
+          windowWidth: f.windows.map(function (w) { return w[1]; }),
+        };
+      case "modalityLutModule":
+        return { rescaleSlope: 1, rescaleIntercept: 0 };
+      default:
+        return undefined;
+    }
+  }
+
+  // ---------- markup ----------
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
-    if (attrs) {
-      Object.keys(attrs).forEach(function (k) {
-        if (attrs[k] !== null && attrs[k] !== undefined) node.setAttribute(k, attrs[k]);
-      });
-    }
-    if (text) node.textContent = text;
+    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+    if (text != null) node.textContent = text;
     return node;
   }
 
-  function button(label, opts) {
-    var b = el("button", {
-      type: "button",
-      class: "viewer__btn" + (opts.cls ? " " + opts.cls : ""),
-      "aria-label": opts.aria || null,
-      "aria-keyshortcuts": opts.keys || null,
-      title: opts.title || null,
-    }, label);
-    if (opts.pressed !== undefined) b.setAttribute("aria-pressed", String(opts.pressed));
-    b.addEventListener("click", opts.onClick);
+  function button(label, action, key, extra) {
+    var b = el("button", Object.assign({ type: "button", class: "viewer__btn", "data-action": action }, extra || {}), label);
+    if (key) b.setAttribute("aria-keyshortcuts", key);
     return b;
   }
 
-  function readFrames(root) {
-    return Array.prototype.map.call(root.querySelectorAll(".viewer__frame"), function (li) {
-      var presets = Array.prototype.map.call(li.querySelectorAll("a.viewer__preset"), function (a) {
-        return { name: a.getAttribute("data-preset") || a.textContent.trim(), src: a.getAttribute("href") };
-      });
-      return {
-        li: li,
-        src: li.getAttribute("data-src"),
-        fullSrc: li.getAttribute("data-full-src") || "",
-        annotatedSrc: li.getAttribute("data-annotated-src") || "",
-        width: parseInt(li.getAttribute("data-width"), 10) || 0,
-        height: parseInt(li.getAttribute("data-height"), 10) || 0,
-        alt: li.getAttribute("data-alt") || "",
-        label: li.getAttribute("data-label") || "",
-        presets: presets,
-        fullReady: false,
-      };
+  function buildUi(root, frames) {
+    var id = root.id;
+    var ui = {};
+    var bar = el("div", { class: "viewer__toolbar", role: "toolbar", "aria-label": "Image tools" });
+    var toolGroup = el("div", { class: "viewer__group", role: "group", "aria-label": "Mouse and keyboard tool" });
+    ui.toolButtons = {};
+    TOOLS.forEach(function (t) {
+      if (t[0] === "scroll" && frames.length < 2) return;
+      var b = button(t[1], "tool", t[2], { "data-tool": t[0], "aria-pressed": "false" });
+      ui.toolButtons[t[0]] = b;
+      toolGroup.appendChild(b);
     });
+    bar.appendChild(toolGroup);
+    var view = el("div", { class: "viewer__group", role: "group", "aria-label": "View" });
+    [["Zoom in", "zoom-in", "+"], ["Zoom out", "zoom-out", "-"], ["Rotate", "rotate", "E"],
+      ["Flip horizontal", "flip-h", "H"], ["Flip vertical", "flip-v", "Y"],
+      ["Invert", "invert", "I"], ["Reset", "reset", "R"], ["Full screen", "fullscreen", "F"],
+      ["Keys", "help", "?"]].forEach(function (b) {
+      view.appendChild(button(b[0], b[1], b[2], b[1] === "invert" || b[1] === "fullscreen" ? { "aria-pressed": "false" } : null));
+    });
+    ui.annotated = null;
+    if (frames.some(function (f) { return f.dataset.annotatedSrc; })) {
+      ui.annotated = button("Annotated", "annotated", "A", { "aria-pressed": "false", class: "viewer__btn viewer__btn--annotated" });
+      view.appendChild(ui.annotated);
+    }
+    bar.appendChild(view);
+
+    var wl = el("div", { class: "viewer__wl" });
+    ui.centre = el("input", { type: "number", id: id + "-wc", step: "1", inputmode: "decimal" });
+    ui.width = el("input", { type: "number", id: id + "-ww", step: "1", min: "1", inputmode: "decimal" });
+    wl.appendChild(el("label", { for: id + "-wc" }, "Window center"));
+    wl.appendChild(ui.centre);
+    wl.appendChild(el("label", { for: id + "-ww" }, "Window width"));
+    wl.appendChild(ui.width);
+    ui.presets = el("select", { id: id + "-preset", "aria-keyshortcuts": "1 2 3 4 5 6 7 8 9" });
+    wl.appendChild(el("label", { for: id + "-preset" }, "Preset"));
+    wl.appendChild(ui.presets);
+
+    var stack = null;
+    if (frames.length > 1) {
+      stack = el("div", { class: "viewer__stack viewer__stackbar" });
+      stack.appendChild(button("Previous image", "prev", "ArrowUp"));
+      ui.slider = el("input", { type: "range", min: "1", max: String(frames.length), value: "1", step: "1",
+        id: id + "-slice", class: "viewer__slider" });
+      stack.appendChild(el("label", { for: id + "-slice", class: "visually-hidden" }, "Image in stack"));
+      stack.appendChild(ui.slider);
+      stack.appendChild(button("Next image", "next", "ArrowDown"));
+      ui.indicator = el("output", { class: "viewer__indicator", for: id + "-slice" }, "1 / " + frames.length);
+      stack.appendChild(ui.indicator);
+      ui.play = button("Play", "cine", "C", { "aria-pressed": "false" });
+      stack.appendChild(ui.play);
+      ui.fps = el("input", { type: "number", id: id + "-fps", min: "1", max: "60", step: "1", value: "15" });
+      stack.appendChild(el("label", { for: id + "-fps" }, "Frames per second"));
+      stack.appendChild(ui.fps);
+    }
+
+    ui.readout = el("p", { class: "viewer__readout", "data-probe": "" }, "Point at the image for its value.");
+    ui.measures = el("ul", { class: "viewer__measures", "aria-label": "Measurements (not saved)" });
+    ui.status = el("p", { class: "visually-hidden", role: "status", "aria-live": "polite" });
+    ui.help = el("div", { class: "viewer__help", hidden: "" });
+    ui.help.appendChild(el("p", null, "Keys (focus in the viewer): 1-9 window presets; [ ] narrow/widen the window; , . lower/raise the centre; "
+      + "W window/level, P pan, Z zoom, S scroll, V probe, L length, G angle, O ellipse ROI tool; arrows move the cursor of "
+      + "the probe and measuring tools and Enter places a point; + - zoom; Shift+arrows pan; E rotate; H, Y flip; I invert; "
+      + "Page Up/Down, Home/End and (with window/level, pan or zoom) arrow Up/Down change image; C cine; A annotated; "
+      + "R or 0 reset (clears measurements); F full screen; Esc leaves it."));
+
+    ui.viewport = el("div", { class: "viewer__viewport", role: "img", "aria-label": frames[0].dataset.alt || "Image" });
+    ui.cursor = el("div", { class: "viewer__cursor", hidden: "", "aria-hidden": "true" });
+    var stage = root.querySelector(".viewer__stage");
+    stage.appendChild(ui.viewport);
+    stage.appendChild(ui.cursor);
+    stage.insertAdjacentElement("beforebegin", bar);
+    if (stack) stage.insertAdjacentElement("afterend", stack);
+    var after = stack || stage;
+    after.insertAdjacentElement("afterend", wl);
+    wl.insertAdjacentElement("afterend", ui.readout);
+    ui.readout.insertAdjacentElement("afterend", ui.measures);
+    ui.measures.insertAdjacentElement("afterend", ui.help);
+    root.appendChild(ui.status);
+    ui.stage = stage;
+    ui.img = root.querySelector(".viewer__img");
+    return ui;
   }
 
-  function Viewer(root) {
-    this.root = root;
-    this.stage = root.querySelector(".viewer__stage");
-    this.img = root.querySelector(".viewer__img");
-    this.frames = readFrames(root);
-    if (!this.stage || !this.img || !this.frames.length) return;
+  // ---------- one viewer ----------
 
-    this.id = root.id || "viewer-" + ++uid;
-    this.isStack = this.frames.length > 1;
-    this.presetNames = [];
-    var seen = {};
-    this.frames.forEach(function (f) {
-      f.presets.forEach(function (p) {
-        if (!seen[p.name]) {
-          seen[p.name] = true;
-          this.presetNames.push(p.name);
-        }
-      }, this);
-    }, this);
-    this.hasAnnotations = this.frames.some(function (f) { return f.annotatedSrc; });
-
-    this.frame = 0;
-    this.annotated = false;
-    this.inverted = false;
-    this.tool = "pan";
-    this.fallbackFullscreen = false;
-    this.prefetched = {};
-    this.pointers = new Map();
-    this.gesture = null;
-    this.wheelAccum = 0;
-    this.resetView();
-
-    this.build();
-    this.bind();
-    this.showFrame(0, true);
+  function init(root) {
+    if (root.dataset.viewerReady) return;
+    var frames = Array.prototype.slice.call(root.querySelectorAll(".viewer__frame"));
+    if (!frames.length || !root.dataset.viewerBundle) return;
+    root.dataset.viewerReady = "loading";
+    if (!root.id) root.id = "viewer-x" + (++counter);
+    root.tabIndex = 0;
+    var ui = buildUi(root, frames);
     root.classList.add("viewer--ready");
-  }
-
-  Viewer.prototype.resetView = function () {
-    this.zoom = 1;
-    this.x = 0; // translation, as a fraction of the stage size
-    this.y = 0;
-    this.brightness = 100;
-    this.contrast = 100;
-    this.preset = null;
-  };
-
-  /* ---------- building the controls ---------- */
-
-  Viewer.prototype.build = function () {
-    var self = this;
-    var root = this.root;
-    root.setAttribute("tabindex", "0");
-    root.setAttribute("aria-roledescription", "image viewer");
-
-    var hintId = this.id + "-hint";
-    var hint = el("p", { id: hintId, class: "visually-hidden" },
-      "Keyboard: press question mark for the list of shortcuts.");
-    root.setAttribute("aria-describedby", hintId);
-
-    this.live = el("div", { class: "visually-hidden", role: "status", "aria-live": "polite", "aria-atomic": "true" });
-
-    var toolbar = el("div", { class: "viewer__toolbar", role: "toolbar", "aria-label": "Image tools" });
-    this.toolbar = toolbar;
-
-    var zoomGroup = el("div", { class: "viewer__group", role: "group", "aria-label": "Zoom" });
-    zoomGroup.appendChild(button("\u2212", { aria: "Zoom out", title: "Zoom out (-)", keys: "-", onClick: function () { self.zoomBy(1 / ZOOM_STEP); } }));
-    this.zoomOut = el("output", { class: "viewer__zoom", "aria-label": "Zoom level" }, "100%");
-    zoomGroup.appendChild(this.zoomOut);
-    zoomGroup.appendChild(button("+", { aria: "Zoom in", title: "Zoom in (+)", keys: "Plus", onClick: function () { self.zoomBy(ZOOM_STEP); } }));
-    toolbar.appendChild(zoomGroup);
-
-    var toolGroup = el("div", { class: "viewer__group", role: "group", "aria-label": "Drag tool" });
-    this.panBtn = button("Pan", { aria: "Pan tool: drag moves the image", title: "Pan tool (P)", keys: "P", pressed: true, onClick: function () { self.setTool("pan"); } });
-    this.wlBtn = button("W/L", { aria: "W/L: window/level tool, drag sideways for contrast, up and down for brightness", title: "Window/level drag (W)", keys: "W", pressed: false, onClick: function () { self.setTool(self.tool === "wl" ? "pan" : "wl"); } });
-    toolGroup.appendChild(this.panBtn);
-    toolGroup.appendChild(this.wlBtn);
-    toolbar.appendChild(toolGroup);
-
-    if (this.presetNames.length) {
-      var presetGroup = el("div", { class: "viewer__group viewer__group--presets", role: "group", "aria-label": "Window presets" });
-      this.presetBtns = [];
-      var names = [null].concat(this.presetNames);
-      names.forEach(function (name, i) {
-        var label = name === null ? "Default" : name;
-        var b = button(label, {
-          aria: "Window preset: " + label,
-          title: label + (i < 9 ? " (" + (i + 1) + ")" : ""),
-          keys: i < 9 ? String(i + 1) : null,
-          pressed: name === null,
-          onClick: function () { self.setPreset(name); },
-        });
-        b.dataset.preset = name === null ? "" : name;
-        self.presetBtns.push(b);
-        presetGroup.appendChild(b);
-      });
-      toolbar.appendChild(presetGroup);
-    }
-
-    var viewGroup = el("div", { class: "viewer__group", role: "group", "aria-label": "View" });
-    this.invertBtn = button("Invert", { aria: "Invert", title: "Invert (I)", keys: "I", pressed: false, onClick: function () { self.toggleInvert(); } });
-    viewGroup.appendChild(this.invertBtn);
-    if (this.hasAnnotations) {
-      this.annotatedBtn = button("Annotated", { cls: "viewer__btn--annotated", aria: "Annotated image", title: "Annotated / clean image (A)", keys: "A", pressed: false, onClick: function () { self.toggleAnnotated(); } });
-      viewGroup.appendChild(this.annotatedBtn);
-    }
-    viewGroup.appendChild(button("Reset", { aria: "Reset view", title: "Reset (R or 0)", keys: "R 0", onClick: function () { self.reset(); } }));
-    this.fsBtn = button("Full screen", { title: "Full screen (F)", keys: "F", onClick: function () { self.toggleFullscreen(); } });
-    viewGroup.appendChild(this.fsBtn);
-    var helpId = this.id + "-help";
-    this.helpBtn = button("?", { aria: "Keyboard shortcuts", title: "Keyboard shortcuts (?)", keys: "?", onClick: function () { self.toggleHelp(); } });
-    this.helpBtn.setAttribute("aria-expanded", "false");
-    this.helpBtn.setAttribute("aria-controls", helpId);
-    viewGroup.appendChild(this.helpBtn);
-    toolbar.appendChild(viewGroup);
-
-    // Brightness / contrast as sliders: touch- and keyboard-friendly, and they show the value.
-    var adjust = el("div", { class: "viewer__adjust", role: "group", "aria-label": "Brightness and contrast" });
-    this.brightnessInput = this.slider(adjust, "Brightness", 20, 300, function (v) { self.brightness = v; self.render(); });
-    this.contrastInput = this.slider(adjust, "Contrast", 20, 400, function (v) { self.contrast = v; self.render(); });
-
-    root.insertBefore(toolbar, this.stage);
-    root.insertBefore(adjust, this.stage);
-
-    if (this.isStack) {
-      var nav = el("div", { class: "viewer__stack", role: "group", "aria-label": "Stack" });
-      nav.appendChild(button("\u25B2", { aria: "Previous image", title: "Previous image (\u2191, Page Up)", keys: "ArrowUp PageUp", onClick: function () { self.step(-1); } }));
-      var sliderId = this.id + "-slice";
-      this.stackInput = el("input", {
-        type: "range", id: sliderId, class: "viewer__slider", min: "1", max: String(this.frames.length),
-        step: "1", value: "1", "aria-label": "Image in stack",
-      });
-      this.stackInput.addEventListener("input", function () { self.showFrame(parseInt(self.stackInput.value, 10) - 1); });
-      nav.appendChild(this.stackInput);
-      nav.appendChild(button("\u25BC", { aria: "Next image", title: "Next image (\u2193, Page Down)", keys: "ArrowDown PageDown", onClick: function () { self.step(1); } }));
-      this.stackOut = el("output", { class: "viewer__count", for: sliderId }, "1 / " + this.frames.length);
-      nav.appendChild(this.stackOut);
-      this.stage.insertAdjacentElement("afterend", nav);
-    }
-
-    this.help = el("div", { id: helpId, class: "viewer__help", hidden: "" });
-    this.help.appendChild(el("h2", { class: "viewer__help-title" }, "Viewer shortcuts"));
-    var dl = el("dl");
-    SHORTCUTS.forEach(function (row) {
-      // Before the reveal the viewer says nothing at all about annotations.
-      if (row[0] === "A" && !this.hasAnnotations) return;
-      dl.appendChild(el("dt", null, row[0]));
-      dl.appendChild(el("dd", null, row[1]));
-    }, this);
-    this.help.appendChild(dl);
-    this.help.appendChild(el("p", null, "Shortcuts work while the viewer has keyboard focus."));
-
-    root.appendChild(this.help);
-    root.appendChild(hint);
-    root.appendChild(this.live);
-
-    this.img.setAttribute("draggable", "false");
-    this.stage.style.setProperty("--viewer-ratio", (this.frames[0].width || 4) + " / " + (this.frames[0].height || 3));
-  };
-
-  Viewer.prototype.slider = function (parent, label, min, max, onInput) {
-    var id = this.id + "-" + label.toLowerCase();
-    var wrap = el("div", { class: "viewer__range" });
-    wrap.appendChild(el("label", { for: id }, label));
-    var input = el("input", { type: "range", id: id, min: String(min), max: String(max), step: "5", value: "100" });
-    var out = el("output", { for: id }, "100%");
-    input.addEventListener("input", function () { onInput(parseInt(input.value, 10)); });
-    input._out = out;
-    wrap.appendChild(input);
-    wrap.appendChild(out);
-    parent.appendChild(wrap);
-    return input;
-  };
-
-  /* ---------- events ---------- */
-
-  Viewer.prototype.bind = function () {
-    var self = this;
-    var stage = this.stage;
-
-    this.root.addEventListener("keydown", function (e) { self.onKey(e); });
-    // Warm the neighbouring slices once the reader shows interest, not at page load.
-    if (this.isStack) {
-      var warm = function () { self.prefetchAround(self.frame); };
-      this.root.addEventListener("focusin", warm, { once: true });
-      stage.addEventListener("pointerenter", warm, { once: true });
-    }
-    stage.addEventListener("wheel", function (e) { self.onWheel(e); }, { passive: false });
-    stage.addEventListener("pointerdown", function (e) { self.onPointerDown(e); });
-    stage.addEventListener("pointermove", function (e) { self.onPointerMove(e); });
-    stage.addEventListener("pointerup", function (e) { self.onPointerUp(e); });
-    stage.addEventListener("pointercancel", function (e) { self.onPointerUp(e); });
-    stage.addEventListener("dblclick", function (e) { self.onDoubleClick(e); });
-    stage.addEventListener("contextmenu", function (e) { e.preventDefault(); }); // right drag = W/L
-    this.img.addEventListener("load", function () { self.root.classList.remove("viewer--loading"); });
-    this.img.addEventListener("error", function () { self.root.classList.remove("viewer--loading"); });
-    document.addEventListener("fullscreenchange", function () { self.render(); });
-  };
-
-  Viewer.prototype.onKey = function (e) {
-    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
-    var t = e.target;
-    var inField = t !== this.root && t.matches && t.matches("input, select, textarea");
-    var key = e.key;
-    var navKeys = ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "PageUp", "PageDown", "Home", "End"];
-    // Sliders keep their own arrow keys.
-    if (inField && navKeys.indexOf(key) !== -1 && !e.shiftKey) return;
-    if (inField && t.type !== "range") return;
-
-    var handled = true;
-    if (e.shiftKey && key.indexOf("Arrow") === 0) {
-      var dx = key === "ArrowLeft" ? 1 : key === "ArrowRight" ? -1 : 0;
-      var dy = key === "ArrowUp" ? 1 : key === "ArrowDown" ? -1 : 0;
-      this.panBy(dx * PAN_STEP, dy * PAN_STEP);
-    } else if (this.isStack && (key === "ArrowUp" || key === "PageUp")) {
-      this.step(-1);
-    } else if (this.isStack && (key === "ArrowDown" || key === "PageDown")) {
-      this.step(1);
-    } else if (this.isStack && key === "Home") {
-      this.showFrame(0);
-    } else if (this.isStack && key === "End") {
-      this.showFrame(this.frames.length - 1);
-    } else {
-      switch (key) {
-        case "+": case "=": this.zoomBy(ZOOM_STEP); break;
-        case "-": case "_": this.zoomBy(1 / ZOOM_STEP); break;
-        case "0": case "r": case "R": this.reset(); break;
-        case "i": case "I": this.toggleInvert(); break;
-        case "a": case "A":
-          if (this.hasAnnotations) this.toggleAnnotated(); else handled = false;
-          break;
-        case "f": case "F": this.toggleFullscreen(); break;
-        case "w": case "W": this.setTool(this.tool === "wl" ? "pan" : "wl"); break;
-        case "p": case "P": this.setTool("pan"); break;
-        case "[": this.adjust("contrast", -ADJUST_STEP); break;
-        case "]": this.adjust("contrast", ADJUST_STEP); break;
-        case ",": this.adjust("brightness", -ADJUST_STEP); break;
-        case ".": this.adjust("brightness", ADJUST_STEP); break;
-        case "?": this.toggleHelp(); break;
-        case "Escape":
-          if (!this.help.hidden) this.toggleHelp(false);
-          else if (this.fallbackFullscreen) this.toggleFullscreen();
-          else handled = false;
-          break;
-        default:
-          if (/^[1-9]$/.test(key) && this.presetBtns) {
-            var i = parseInt(key, 10) - 1;
-            var names = [null].concat(this.presetNames);
-            if (i < names.length) this.setPreset(names[i]); else handled = false;
-          } else {
-            handled = false;
-          }
-      }
-    }
-    if (handled) e.preventDefault();
-  };
-
-  Viewer.prototype.stagePoint = function (e) {
-    var r = this.stage.getBoundingClientRect();
-    return { x: (e.clientX - r.left) / (r.width || 1), y: (e.clientY - r.top) / (r.height || 1) };
-  };
-
-  Viewer.prototype.onWheel = function (e) {
-    var dy = e.deltaY;
-    if (e.deltaMode === 1) dy *= 16; // lines
-    else if (e.deltaMode === 2) dy *= this.stage.clientHeight || 400; // pages
-    if (!dy) return;
-    e.preventDefault();
-    if (this.isStack && !(e.ctrlKey || e.metaKey)) {
-      if (Math.abs(dy) >= WHEEL_FRAME_PX) {
-        this.wheelAccum = 0;
-        this.step(dy > 0 ? 1 : -1);
-      } else {
-        // Trackpads send many small deltas: add them up.
-        this.wheelAccum += dy;
-        if (Math.abs(this.wheelAccum) >= WHEEL_FRAME_PX) {
-          this.step(this.wheelAccum > 0 ? 1 : -1);
-          this.wheelAccum = 0;
-        }
-      }
-      return;
-    }
-    var factor = Math.exp(-clamp(dy, -100, 100) * 0.003);
-    this.zoomAt(this.zoom * factor, this.stagePoint(e));
-  };
-
-  Viewer.prototype.onPointerDown = function (e) {
-    if (e.pointerType === "mouse" && e.button !== 0 && e.button !== 2) return;
-    // Keys work after a click; touch readers get no focus ring they did not ask for.
-    if (e.pointerType !== "touch") this.root.focus({ preventScroll: true });
-    try { this.stage.setPointerCapture(e.pointerId); } catch (err) { /* synthetic events */ }
-    this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
-    e.preventDefault();
-    this.startGesture(e);
-  };
-
-  // (Re)start the gesture from the pointers currently down.
-  Viewer.prototype.startGesture = function (e) {
-    var pts = Array.from(this.pointers.values());
-    var rect = this.stage.getBoundingClientRect();
-    if (pts.length >= 2) {
-      var a = pts[0], b = pts[1];
-      this.gesture = {
-        kind: "pinch",
-        rect: rect,
-        dist: Math.hypot(a.x - b.x, a.y - b.y) || 1,
-        mid: { x: ((a.x + b.x) / 2 - rect.left) / rect.width, y: ((a.y + b.y) / 2 - rect.top) / rect.height },
-        zoom: this.zoom, x: this.x, y: this.y,
-      };
-      return;
-    }
-    if (!pts.length) { this.gesture = null; return; }
-    var p = pts[0];
-    var kind = "pan";
-    var wlButton = e && e.pointerType === "mouse" && e.button === 2;
-    if (this.tool === "wl" || wlButton) kind = "wl";
-    else if (this.isStack && e && e.pointerType === "touch" && this.zoom <= 1.001) kind = "swipe";
-    this.gesture = {
-      kind: kind, rect: rect, sx: p.x, sy: p.y,
-      x: this.x, y: this.y, brightness: this.brightness, contrast: this.contrast,
-      frame: this.frame,
+    var v = {
+      root: root, ui: ui, frames: frames, id: "vp-" + root.id, index: 0, tool: null,
+      annotated: false, inverted: false, playing: false, pending: [], cursor: null,
+      imageIds: frames.map(function (f) {
+        return f.dataset.viewerSrc ? "tfv:" + f.dataset.viewerSrc : "tfimg:" + f.dataset.src;
+      }),
+      annotatedIds: frames.map(function (f) {
+        return f.dataset.annotatedSrc ? "tfimg:" + f.dataset.annotatedSrc : null;
+      }),
     };
-    this.root.classList.toggle("viewer--dragging", true);
-  };
-
-  Viewer.prototype.onPointerMove = function (e) {
-    if (!this.pointers.has(e.pointerId) || !this.gesture) return;
-    this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
-    var g = this.gesture;
-    var r = g.rect;
-    if (g.kind === "pinch") {
-      var pts = Array.from(this.pointers.values());
-      if (pts.length < 2) return;
-      var a = pts[0], b = pts[1];
-      var dist = Math.hypot(a.x - b.x, a.y - b.y) || 1;
-      var mid = { x: ((a.x + b.x) / 2 - r.left) / r.width, y: ((a.y + b.y) / 2 - r.top) / r.height };
-      var z = clamp(g.zoom * dist / g.dist, MIN_ZOOM, MAX_ZOOM);
-      // Keep the image point that was under the fingers' midpoint under it.
-      var ux = (g.mid.x - g.x) / g.zoom, uy = (g.mid.y - g.y) / g.zoom;
-      this.zoom = z;
-      this.x = mid.x - ux * z;
-      this.y = mid.y - uy * z;
-      this.clampPan();
-      this.render();
-      return;
-    }
-    var dxPx = e.clientX - g.sx, dyPx = e.clientY - g.sy;
-    if (g.kind === "pan") {
-      this.x = g.x + dxPx / r.width;
-      this.y = g.y + dyPx / r.height;
-      this.clampPan();
-      this.render();
-    } else if (g.kind === "wl") {
-      // Right = more contrast, up = brighter; exponential so small drags are fine-grained.
-      this.contrast = clamp(Math.round(g.contrast * Math.exp(dxPx / 200)), 20, 400);
-      this.brightness = clamp(Math.round(g.brightness * Math.exp(-dyPx / 200)), 20, 300);
-      this.render();
-    } else if (g.kind === "swipe") {
-      // One slice per step; a full-height swipe covers up to 40 slices.
-      var stepPx = clamp(r.height / Math.min(this.frames.length, 40), 10, 60);
-      var delta = Math.trunc(-dyPx / stepPx);
-      var target = clamp(g.frame + delta, 0, this.frames.length - 1);
-      if (target !== this.frame) this.showFrame(target);
-    }
-  };
-
-  Viewer.prototype.onPointerUp = function (e) {
-    if (!this.pointers.has(e.pointerId)) return;
-    this.pointers.delete(e.pointerId);
-    if (this.pointers.size) {
-      // Lifting one finger of a pinch: continue as a one-finger pan from here.
-      this.startGesture(null);
-    } else {
-      this.gesture = null;
-      this.root.classList.remove("viewer--dragging");
-      this.announceZoomIfChanged();
-    }
-  };
-
-  Viewer.prototype.onDoubleClick = function (e) {
-    e.preventDefault();
-    if (this.zoom > 1.01) {
-      this.zoom = 1; this.x = 0; this.y = 0; this.render();
-    } else {
-      this.zoomAt(2, this.stagePoint(e));
-    }
-  };
-
-  /* ---------- actions ---------- */
-
-  Viewer.prototype.zoomAt = function (z, p) {
-    z = clamp(z, MIN_ZOOM, MAX_ZOOM);
-    var ux = (p.x - this.x) / this.zoom, uy = (p.y - this.y) / this.zoom;
-    this.zoom = z;
-    this.x = p.x - ux * z;
-    this.y = p.y - uy * z;
-    this.clampPan();
-    this.render();
-    this.announceZoomSoon();
-  };
-
-  Viewer.prototype.zoomBy = function (factor) {
-    this.zoomAt(this.zoom * factor, { x: 0.5, y: 0.5 });
-  };
-
-  Viewer.prototype.panBy = function (dx, dy) {
-    this.x += dx;
-    this.y += dy;
-    this.clampPan();
-    this.render();
-  };
-
-  // Keep at least a fifth of the image (or of the stage, whichever is smaller) in view.
-  Viewer.prototype.clampPan = function () {
-    var m = 0.2 * Math.min(this.zoom, 1);
-    this.x = clamp(this.x, m - this.zoom, 1 - m);
-    this.y = clamp(this.y, m - this.zoom, 1 - m);
-    if (Math.abs(this.zoom - 1) < 1e-3 && Math.abs(this.x) < 1e-3 && Math.abs(this.y) < 1e-3) {
-      this.zoom = 1; this.x = 0; this.y = 0;
-    }
-  };
-
-  Viewer.prototype.adjust = function (which, delta) {
-    if (which === "contrast") this.contrast = clamp(this.contrast + delta, 20, 400);
-    else this.brightness = clamp(this.brightness + delta, 20, 300);
-    this.render();
-    this.announce((which === "contrast" ? "Contrast " + this.contrast : "Brightness " + this.brightness) + "%");
-  };
-
-  Viewer.prototype.setTool = function (tool) {
-    this.tool = tool;
-    this.render();
-    this.announce(tool === "wl" ? "Window/level drag" : "Pan drag");
-  };
-
-  Viewer.prototype.setPreset = function (name) {
-    this.preset = name;
-    this.render();
-    this.announce("Window: " + (name || "default"));
-  };
-
-  Viewer.prototype.toggleInvert = function () {
-    this.inverted = !this.inverted;
-    this.render();
-    this.announce(this.inverted ? "Inverted" : "Not inverted");
-  };
-
-  Viewer.prototype.toggleAnnotated = function () {
-    if (!this.hasAnnotations) return;
-    this.annotated = !this.annotated;
-    this.render();
-    var f = this.frames[this.frame];
-    this.announce(this.annotated ? (f.annotatedSrc ? "Annotated image" : "No annotated version of this image") : "Clean image");
-  };
-
-  Viewer.prototype.reset = function () {
-    this.resetView();
-    this.tool = "pan";
-    this.render();
-    this.announce("View reset");
-  };
-
-  Viewer.prototype.isFullscreen = function () {
-    return document.fullscreenElement === this.root || this.fallbackFullscreen;
-  };
-
-  Viewer.prototype.toggleFullscreen = function () {
-    var self = this;
-    if (document.fullscreenElement === this.root) {
-      document.exitFullscreen();
-      return;
-    }
-    if (this.fallbackFullscreen) {
-      this.setFallbackFullscreen(false);
-      return;
-    }
-    if (this.root.requestFullscreen && document.fullscreenEnabled) {
-      this.root.requestFullscreen().catch(function () { self.setFallbackFullscreen(true); });
-    } else {
-      this.setFallbackFullscreen(true);
-    }
-  };
-
-  // CSS full screen for browsers without the element Fullscreen API (iPhone Safari).
-  Viewer.prototype.setFallbackFullscreen = function (on) {
-    this.fallbackFullscreen = on;
-    this.root.classList.toggle("viewer--fullscreen", on);
-    document.documentElement.classList.toggle("viewer-lock", on);
-    this.render();
-    if (on) this.root.focus({ preventScroll: true });
-  };
-
-  Viewer.prototype.toggleHelp = function (force) {
-    var show = typeof force === "boolean" ? force : this.help.hidden;
-    this.help.hidden = !show;
-    this.helpBtn.setAttribute("aria-expanded", String(show));
-  };
-
-  Viewer.prototype.step = function (delta) {
-    this.showFrame(clamp(this.frame + delta, 0, this.frames.length - 1));
-  };
-
-  Viewer.prototype.showFrame = function (index, initial) {
-    index = clamp(index, 0, this.frames.length - 1);
-    if (index === this.frame && !initial) return;
-    var prev = this.frames[this.frame];
-    this.frame = index;
-    var f = this.frames[index];
-    if (prev) prev.li.classList.remove("viewer__frame--current");
-    f.li.classList.add("viewer__frame--current");
-    this.frames.forEach(function (fr) { fr.li.hidden = fr !== f; });
-    this.img.alt = f.alt;
-    if (f.width && f.height) {
-      this.img.width = f.width;
-      this.img.height = f.height;
-    }
-    this.render();
-    if (this.isStack && !initial) {
-      this.prefetchAround(index);
-      this.announce("Image " + (index + 1) + " of " + this.frames.length);
-    }
-  };
-
-  // The src to show for a frame given the current annotated/preset/zoom state.
-  Viewer.prototype.srcFor = function (f) {
-    if (this.annotated && f.annotatedSrc) return f.annotatedSrc;
-    if (this.preset) {
-      for (var i = 0; i < f.presets.length; i++) {
-        if (f.presets[i].name === this.preset) return f.presets[i].src;
-      }
-    }
-    if (f.fullSrc && f.fullSrc !== f.src && this.needsFullResolution(f)) {
-      if (f.fullReady) return f.fullSrc;
-      this.loadFull(f);
-    }
-    return f.src;
-  };
-
-  // True when the display derivative would be magnified on screen.
-  Viewer.prototype.needsFullResolution = function (f) {
-    if (this.zoom <= 1 || !f.width || !f.height) return false;
-    var w = this.stage.clientWidth, h = this.stage.clientHeight;
-    var fit = Math.min(w / f.width, h / f.height);
-    return fit * this.zoom * (window.devicePixelRatio || 1) > 1.1;
-  };
-
-  Viewer.prototype.loadFull = function (f) {
-    if (f.fullLoading) return;
-    f.fullLoading = true;
-    var self = this;
-    var probe = new Image();
-    probe.onload = function () { f.fullReady = true; if (self.frames[self.frame] === f) self.render(); };
-    probe.src = f.fullSrc;
-  };
-
-  Viewer.prototype.prefetchAround = function (index) {
-    for (var d = 1; d <= 2; d++) {
-      [index + d, index - d].forEach(function (i) {
-        if (i < 0 || i >= this.frames.length) return;
-        var src = this.srcFor(this.frames[i]);
-        if (this.prefetched[src]) return;
-        this.prefetched[src] = true;
-        new Image().src = src;
-      }, this);
-    }
-  };
-
-  /* ---------- output ---------- */
-
-  Viewer.prototype.render = function () {
-    var f = this.frames[this.frame];
-    var src = this.srcFor(f);
-    if (this.img.getAttribute("src") !== src) {
-      this.root.classList.add("viewer--loading");
-      this.img.setAttribute("src", src);
-      if (this.img.complete) this.root.classList.remove("viewer--loading");
-    }
-    this.img.style.transform = "translate(" + (this.x * 100).toFixed(3) + "%, " + (this.y * 100).toFixed(3) + "%) scale(" + this.zoom.toFixed(4) + ")";
-    var filter = [];
-    if (this.brightness !== 100) filter.push("brightness(" + this.brightness / 100 + ")");
-    if (this.contrast !== 100) filter.push("contrast(" + this.contrast / 100 + ")");
-    if (this.inverted) filter.push("invert(1)");
-    this.img.style.filter = filter.join(" ");
-
-    var showingAnnotated = this.annotated && !!f.annotatedSrc;
-    var ds = this.root.dataset;
-    ds.zoom = String(Math.round(this.zoom * 1000) / 1000);
-    ds.frame = String(this.frame);
-    ds.inverted = String(this.inverted);
-    ds.annotated = String(showingAnnotated);
-    ds.tool = this.tool;
-    ds.fullscreen = String(this.isFullscreen());
-    ds.brightness = String(this.brightness);
-    ds.contrast = String(this.contrast);
-
-    this.zoomOut.textContent = Math.round(this.zoom * 100) + "%";
-    this.panBtn.setAttribute("aria-pressed", String(this.tool === "pan"));
-    this.wlBtn.setAttribute("aria-pressed", String(this.tool === "wl"));
-    this.invertBtn.setAttribute("aria-pressed", String(this.inverted));
-    this.fsBtn.textContent = this.isFullscreen() ? "Exit full screen" : "Full screen";
-    if (this.annotatedBtn) {
-      this.annotatedBtn.setAttribute("aria-pressed", String(this.annotated));
-      this.annotatedBtn.disabled = !f.annotatedSrc;
-    }
-    if (this.presetBtns) {
-      var preset = this.preset;
-      this.presetBtns.forEach(function (b) {
-        var name = b.dataset.preset || null;
-        b.setAttribute("aria-pressed", String(name === preset));
-        b.disabled = name !== null && !f.presets.some(function (p) { return p.name === name; });
-      });
-    }
-    [this.brightnessInput, this.contrastInput].forEach(function (input, i) {
-      var v = i === 0 ? this.brightness : this.contrast;
-      if (input.value !== String(v)) input.value = String(v);
-      input._out.textContent = v + "%";
-    }, this);
-    if (this.stackInput) {
-      this.stackInput.value = String(this.frame + 1);
-      this.stackInput.setAttribute("aria-valuetext", "Image " + (this.frame + 1) + " of " + this.frames.length);
-      this.stackOut.textContent = (this.frame + 1) + " / " + this.frames.length;
-    }
-  };
-
-  Viewer.prototype.announce = function (text) {
-    var live = this.live;
-    clearTimeout(this.announceTimer);
-    // Debounced so fast scrolling through a stack reads only where it stops.
-    this.announceTimer = setTimeout(function () { live.textContent = text; }, 250);
-  };
-
-  Viewer.prototype.announceZoomSoon = function () {
-    if (!this.gesture) this.announce("Zoom " + Math.round(this.zoom * 100) + "%");
-  };
-
-  Viewer.prototype.announceZoomIfChanged = function () {
-    if (this.lastAnnouncedZoom !== this.zoom) {
-      this.lastAnnouncedZoom = this.zoom;
-      this.announce("Zoom " + Math.round(this.zoom * 100) + "%");
-    }
-  };
-
-  /* ---------- start-up ---------- */
-
-  function init(scope) {
-    var container = scope && scope.querySelectorAll ? scope : document;
-    var roots = Array.prototype.slice.call(container.querySelectorAll("[data-viewer]"));
-    if (container.matches && container.matches("[data-viewer]")) roots.unshift(container);
-    roots.forEach(function (root) {
-      if (root.viewer) return;
-      root.viewer = new Viewer(root);
+    bindUi(v);
+    loadBundle(root.dataset.viewerBundle).then(function (cs) { start(v, cs); }).catch(function (error) {
+      root.dataset.viewerReady = "failed";
+      ui.status.textContent = "The interactive viewer could not start; the image and its links still work.";
+      if (window.console) console.error(error);
     });
   }
 
-  window.TFViewer = { init: init };
+  function start(v, cs) {
+    var core = cs.core, tools = cs.tools;
+    v.cs = cs;
+    cs.engine.enableElement({ viewportId: v.id, type: core.Enums.ViewportType.STACK, element: v.ui.viewport,
+      defaultOptions: { background: [0, 0, 0] } });
+    v.viewport = cs.engine.getViewport(v.id);
+    viewers.set(v.id, v);
+    var group = tools.ToolGroupManager.createToolGroup("tg-" + v.id);
+    v.group = group;
+    ["Pan", "Zoom", "WindowLevel", "StackScroll", "Length", "Angle", "EllipticalROI"].forEach(function (name) {
+      group.addTool(name);
+    });
+    group.addViewport(v.id, cs.engine.id);
+    var el = v.ui.viewport;
+    el.addEventListener("contextmenu", function (e) { e.preventDefault(); });
+    el.addEventListener(core.Enums.Events.VOI_MODIFIED, function () { syncVoi(v); });
+    el.addEventListener(core.Enums.Events.STACK_NEW_IMAGE, function () { syncFrame(v); });
+    el.addEventListener(core.Enums.Events.CAMERA_MODIFIED, function () { syncCamera(v); });
+    el.addEventListener(core.Enums.Events.IMAGE_RENDERED, function () { scheduleMeasures(v); });
+    // Drawing a measurement redraws only the annotation layer, which has its own event.
+    el.addEventListener(tools.Enums.Events.ANNOTATION_RENDERED, function () { scheduleMeasures(v); });
+    el.addEventListener("pointermove", function (e) { probeAt(v, canvasPoint(v, e)); });
+    el.addEventListener("pointerleave", function () {
+      if (v.tool !== "probe") v.ui.readout.textContent = "Point at the image for its value.";
+    });
+    new ResizeObserver(function () { cs.engine.resize(true, true); placeCursor(v); }).observe(v.ui.stage);
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { init(document); });
-  } else {
-    init(document);
+    v.viewport.setStack(currentIds(v), 0).then(function () {
+      var facts = sources.get(v.viewport.getCurrentImageId());
+      v.facts = facts;
+      fillPresets(v, facts);
+      setTool(v, facts && facts.modality !== "OT" && facts.samples === 1 ? "wl" : "pan");
+      v.viewport.render();
+      v.ui.img.hidden = true;
+      v.root.classList.add("viewer--live");
+      v.root.dataset.viewerReady = "true";
+      syncVoi(v); syncFrame(v); syncCamera(v);
+      // Prefetch the rest of the stack through Cornerstone's request pool.
+      if (v.imageIds.length > 1) core.imageLoader.loadAndCacheImages(v.imageIds.slice(1));
+    }).catch(function (error) {
+      v.root.dataset.viewerReady = "failed";
+      v.ui.status.textContent = "The image could not be loaded into the viewer.";
+      if (window.console) console.error(error);
+    });
   }
-  // Content swapped in by htmx (e.g. the reveal with its annotated figures).
-  document.addEventListener("htmx:load", function (e) { init(e.target); });
+
+  function currentIds(v) {
+    return v.imageIds.map(function (id, i) { return v.annotated && v.annotatedIds[i] ? v.annotatedIds[i] : id; });
+  }
+
+  function announce(v, text) { v.ui.status.textContent = text; }
+
+  // ---------- state mirrored into the page ----------
+
+  function syncVoi(v) {
+    if (!v.viewport) return;
+    var range = v.viewport.getProperties().voiRange;
+    if (!range) return;
+    var wl = v.cs.core.utilities.windowLevel.toWindowLevel(range.lower, range.upper);
+    var c = round(wl.windowCenter), w = round(wl.windowWidth);
+    v.root.dataset.windowCenter = String(c);
+    v.root.dataset.windowWidth = String(w);
+    if (document.activeElement !== v.ui.centre) v.ui.centre.value = String(c);
+    if (document.activeElement !== v.ui.width) v.ui.width.value = String(w);
+  }
+
+  function syncFrame(v) {
+    var i = v.viewport.getCurrentImageIdIndex();
+    v.index = i;
+    v.root.dataset.frame = String(i);
+    v.frames.forEach(function (f, n) { f.classList.toggle("viewer__frame--current", n === i); });
+    if (v.ui.slider) {
+      v.ui.slider.value = String(i + 1);
+      v.ui.indicator.textContent = (i + 1) + " / " + v.frames.length;
+    }
+    v.ui.viewport.setAttribute("aria-label", v.frames[i].dataset.alt || "Image");
+    if (v.ui.annotated) v.ui.annotated.disabled = !v.annotatedIds[i];
+    v.facts = sources.get(v.viewport.getCurrentImageId()) || v.facts;
+    if (v.cursor) probeAt(v, null);
+  }
+
+  function syncCamera(v) {
+    var p = v.viewport.getViewPresentation();
+    var camera = v.viewport.getCamera();
+    v.root.dataset.zoom = String(round((p.zoom || 1) * 100) / 100);
+    v.root.dataset.rotation = String(Math.round(p.rotation || 0));
+    v.root.dataset.flipH = String(!!camera.flipHorizontal);
+    v.root.dataset.flipV = String(!!camera.flipVertical);
+    placeCursor(v);
+  }
+
+  function round(x) { return Math.round(x * 10) / 10; }
+
+  // ---------- window / level ----------
+
+  function fillPresets(v, facts) {
+    var list = [];
+    (facts ? facts.windows : []).forEach(function (w, i) {
+      list.push([i === 0 ? "Default (header)" : "Header " + (i + 1), w[0], w[1]]);
+    });
+    if (facts && facts.modality === "CT" && facts.samples === 1) list = list.concat(CT_PRESETS);
+    v.presets = list.slice(0, 9);
+    v.ui.presets.textContent = "";
+    v.ui.presets.appendChild(el("option", { value: "" }, "Choose..."));
+    v.presets.forEach(function (p, i) {
+      v.ui.presets.appendChild(el("option", { value: String(i) }, (i + 1) + ": " + p[0] + " (" + p[1] + "/" + p[2] + ")"));
+    });
+  }
+
+  function setWindow(v, centre, width) {
+    if (!v.viewport || !isFinite(centre) || !isFinite(width) || width < 1) return;
+    var range = v.cs.core.utilities.windowLevel.toLowHighRange(width, centre);
+    v.viewport.setProperties({ voiRange: range });
+    v.viewport.render();
+    syncVoi(v);
+  }
+
+  function applyPreset(v, i) {
+    var p = v.presets && v.presets[i];
+    if (!p) return;
+    setWindow(v, p[1], p[2]);
+    v.ui.presets.value = String(i);
+    announce(v, p[0] + " window " + p[1] + "/" + p[2]);
+  }
+
+  function nudgeWindow(v, dc, dw) {
+    var c = parseFloat(v.root.dataset.windowCenter), w = parseFloat(v.root.dataset.windowWidth);
+    var step = Math.max(1, Math.round(w / 20));
+    setWindow(v, c + dc * step, Math.max(1, w + dw * step));
+  }
+
+  // ---------- tools ----------
+
+  function setTool(v, mode) {
+    if (!v.group) return;
+    var E = v.cs.tools.Enums;
+    var spec = TOOLS.filter(function (t) { return t[0] === mode; })[0];
+    if (!spec || (mode === "scroll" && v.frames.length < 2)) return;
+    var B = E.MouseBindings, wheel = { mouseButton: B.Wheel };
+    // Cornerstone adds bindings to those a tool already has, so every tool is first made
+    // passive with none, then given exactly its own: middle button pans, right zooms, the
+    // wheel scrolls a stack (zooms a single image), the left button does the chosen tool.
+    // On touch: one finger does the chosen tool, two pinch-zoom, three pan.
+    var bindings = { Pan: [{ mouseButton: B.Auxiliary }, { numTouchPoints: 3 }],
+      Zoom: [{ mouseButton: B.Secondary }, { numTouchPoints: 2 }],
+      WindowLevel: [], StackScroll: [], Length: [], Angle: [], EllipticalROI: [] };
+    (v.frames.length > 1 ? bindings.StackScroll : bindings.Zoom).push(wheel);
+    if (spec[3]) bindings[spec[3]].push({ mouseButton: B.Primary }, { numTouchPoints: 1 });
+    Object.keys(bindings).forEach(function (name) {
+      v.group.setToolPassive(name, { removeAllBindings: true });
+    });
+    Object.keys(bindings).forEach(function (name) {
+      if (bindings[name].length) v.group.setToolActive(name, { bindings: bindings[name] });
+    });
+    v.tool = mode;
+    v.pending = [];
+    v.root.dataset.tool = mode;
+    Object.keys(v.ui.toolButtons).forEach(function (k) {
+      v.ui.toolButtons[k].setAttribute("aria-pressed", String(k === mode));
+    });
+    var keyboardCursor = mode === "probe" || POINTS_NEEDED[mode];
+    if (keyboardCursor && !v.cursor && v.facts) v.cursor = [Math.floor(v.facts.columns / 2), Math.floor(v.facts.rows / 2)];
+    if (!keyboardCursor) v.cursor = null;
+    placeCursor(v);
+    if (v.cursor) probeAt(v, null);
+    announce(v, spec[1] + " tool" + (POINTS_NEEDED[mode] ? ": arrows move the cursor, Enter places a point" : ""));
+  }
+
+  function canvasPoint(v, e) {
+    var rect = v.ui.viewport.getBoundingClientRect();
+    return [e.clientX - rect.left, e.clientY - rect.top];
+  }
+
+  function imageToCanvas(v, ij) {
+    var utils = v.cs.core.utilities;
+    var world = utils.imageToWorldCoords(v.viewport.getCurrentImageId(), ij);
+    return v.viewport.worldToCanvas(world);
+  }
+
+  function canvasToImage(v, point) {
+    var utils = v.cs.core.utilities;
+    return utils.worldToImageCoords(v.viewport.getCurrentImageId(), v.viewport.canvasToWorld(point));
+  }
+
+  // The value under the pointer (or the keyboard cursor when point is null), as text.
+  function probeAt(v, point) {
+    if (!v.viewport || !v.facts) return;
+    var f = sources.get(v.viewport.getCurrentImageId()) || v.facts;
+    var ij = point ? canvasToImage(v, point) : v.cursor;
+    if (!ij) return;
+    var x = Math.round(ij[0]), y = Math.round(ij[1]);
+    if (x < 0 || y < 0 || x >= f.columns || y >= f.rows) {
+      v.ui.readout.textContent = "Outside the image.";
+      return;
+    }
+    var at = y * f.columns + x, value;
+    if (f.samples > 1) {
+      value = "RGB " + f.pixels[at * 3] + ", " + f.pixels[at * 3 + 1] + ", " + f.pixels[at * 3 + 2];
+    } else {
+      var raw = f.pixels[at];
+      value = (Number.isInteger(raw) ? String(raw) : raw.toFixed(1)) + (f.units ? " " + f.units : "");
+    }
+    v.ui.readout.textContent = value + " at x " + x + ", y " + y;
+    v.root.dataset.probe = value;
+  }
+
+  function placeCursor(v) {
+    if (!v.cursor || !v.viewport || !v.cs) { v.ui.cursor.hidden = true; return; }
+    var c = imageToCanvas(v, v.cursor);
+    v.ui.cursor.hidden = false;
+    v.ui.cursor.style.transform = "translate(" + c[0] + "px, " + c[1] + "px)";
+  }
+
+  function moveCursor(v, dx, dy) {
+    var f = v.facts;
+    v.cursor = [Math.min(f.columns - 1, Math.max(0, v.cursor[0] + dx)), Math.min(f.rows - 1, Math.max(0, v.cursor[1] + dy))];
+    placeCursor(v);
+    probeAt(v, null);
+  }
+
+  // Keyboard measuring: points placed at the cursor become a Cornerstone annotation.
+  function placePoint(v) {
+    var need = POINTS_NEEDED[v.tool];
+    if (!need) return;
+    v.pending.push(v.cursor.slice());
+    announce(v, "Point " + v.pending.length + " of " + need + " placed");
+    if (v.pending.length < need) return;
+    var utils = v.cs.core.utilities, imageId = v.viewport.getCurrentImageId();
+    var world = function (ij) { return utils.imageToWorldCoords(imageId, ij); };
+    var t = v.cs.tools, points;
+    if (v.tool === "roi") {
+      var a = v.pending[0], b = v.pending[1];
+      var cx = (a[0] + b[0]) / 2, cy = (a[1] + b[1]) / 2;
+      points = [[cx, Math.max(a[1], b[1])], [cx, Math.min(a[1], b[1])], [Math.min(a[0], b[0]), cy], [Math.max(a[0], b[0]), cy]].map(world);
+      t.EllipticalROITool.hydrate(v.id, points);
+    } else if (v.tool === "angle") {
+      t.AngleTool.hydrate(v.id, v.pending.map(world));
+    } else {
+      t.LengthTool.hydrate(v.id, v.pending.map(world));
+    }
+    v.pending = [];
+    v.viewport.render();
+  }
+
+  // ---------- measurements as text ----------
+
+  function scheduleMeasures(v) {
+    if (v.measureFrame) return;
+    v.measureFrame = requestAnimationFrame(function () { v.measureFrame = 0; listMeasures(v); });
+  }
+
+  function annotationsOf(v) {
+    var state = v.cs.tools.annotation.state, out = [];
+    Object.keys(MEASURES).forEach(function (name) {
+      (state.getAnnotations(name, v.ui.viewport) || []).forEach(function (a) { out.push(a); });
+    });
+    return out;
+  }
+
+  function dist(p, q) { return Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]); }
+
+  function listMeasures(v) {
+    if (!v.viewport) return;
+    var imageId = v.viewport.getCurrentImageId(), f = sources.get(imageId) || v.facts;
+    var mm = !!(f && f.spacing), lines = [];
+    annotationsOf(v).forEach(function (a) {
+      var m = a.metadata || {}, pts = a.data.handles.points;
+      if (m.referencedImageId && m.referencedImageId !== imageId) return;
+      if (m.toolName === "Length" && pts.length === 2) {
+        var d = dist(pts[0], pts[1]);
+        lines.push(mm ? "Length: " + d.toFixed(1) + " mm" : "Length: " + d.toFixed(1) + " px (uncalibrated: no pixel spacing)");
+      } else if (m.toolName === "Angle" && pts.length === 3) {
+        var u = [0, 1, 2].map(function (k) { return pts[0][k] - pts[1][k]; });
+        var w = [0, 1, 2].map(function (k) { return pts[2][k] - pts[1][k]; });
+        var cos = (u[0] * w[0] + u[1] * w[1] + u[2] * w[2]) / (Math.hypot.apply(null, u) * Math.hypot.apply(null, w) || 1);
+        lines.push("Angle: " + (Math.acos(Math.max(-1, Math.min(1, cos))) * 180 / Math.PI).toFixed(1) + "°");
+      } else if (m.toolName === "EllipticalROI") {
+        var stats = a.data.cachedStats || {}, s = stats[Object.keys(stats)[0]];
+        if (!s || s.mean == null) return;
+        var unit = f && f.units ? " " + f.units : "";
+        lines.push("Ellipse: mean " + s.mean.toFixed(1) + unit + ", SD " + s.stdDev.toFixed(1) + unit + ", area "
+          + s.area.toFixed(1) + (mm ? " mm²" : " px² (uncalibrated)"));
+      }
+    });
+    var text = lines.join("\n");
+    if (text === v.measureText) return;
+    v.measureText = text;
+    v.ui.measures.textContent = "";
+    lines.forEach(function (line) { v.ui.measures.appendChild(el("li", null, line)); });
+  }
+
+  function clearMeasures(v) {
+    var state = v.cs.tools.annotation.state;
+    annotationsOf(v).forEach(function (a) { state.removeAnnotation(a.annotationUID); });
+    v.pending = [];
+    v.measureText = null;
+    listMeasures(v);
+  }
+
+  // ---------- view actions ----------
+
+  function act(v, action, extra) {
+    if (action === "help") { v.ui.help.hidden = !v.ui.help.hidden; return; }
+    if (action === "fullscreen") { toggleFullscreen(v); return; }
+    if (!v.viewport) return;
+    var vp = v.viewport, p;
+    switch (action) {
+      case "tool": setTool(v, extra); return;
+      case "zoom-in": case "zoom-out":
+        p = vp.getViewPresentation();
+        vp.setViewPresentation({ zoom: Math.min(16, Math.max(0.25, (p.zoom || 1) * (action === "zoom-in" ? 1.25 : 0.8))) });
+        break;
+      case "rotate":
+        p = vp.getViewPresentation();
+        vp.setViewPresentation({ rotation: ((p.rotation || 0) + (extra === -1 ? 270 : 90)) % 360 });
+        break;
+      case "flip-h": vp.setCamera({ flipHorizontal: !vp.getCamera().flipHorizontal }); break;
+      case "flip-v": vp.setCamera({ flipVertical: !vp.getCamera().flipVertical }); break;
+      case "invert":
+        v.inverted = !vp.getProperties().invert;
+        vp.setProperties({ invert: v.inverted });
+        v.root.dataset.inverted = String(v.inverted);
+        v.root.querySelector("[data-action=invert]").setAttribute("aria-pressed", String(v.inverted));
+        break;
+      case "reset":
+        stopCine(v);
+        vp.resetCamera();
+        vp.resetProperties();
+        v.inverted = false;
+        v.root.dataset.inverted = "false";
+        v.root.querySelector("[data-action=invert]").setAttribute("aria-pressed", "false");
+        clearMeasures(v);
+        if (v.presets && v.presets.length) applyPreset(v, 0);
+        v.ui.presets.value = "";
+        announce(v, "View reset; measurements cleared");
+        break;
+      case "prev": case "next": go(v, v.index + (action === "next" ? 1 : -1)); return;
+      case "cine": if (v.playing) stopCine(v); else playCine(v); return;
+      case "annotated": toggleAnnotated(v); return;
+      default: return;
+    }
+    vp.render();
+    syncCamera(v);
+  }
+
+  function go(v, i) {
+    if (!v.viewport || v.frames.length < 2) return;
+    var target = Math.max(0, Math.min(v.frames.length - 1, i));
+    if (target === v.index) return;
+    v.viewport.setImageIdIndex(target).then(function () {
+      announce(v, "Image " + (target + 1) + " of " + v.frames.length);
+    });
+  }
+
+  function playCine(v) {
+    var fps = Math.max(1, Math.min(60, parseInt(v.ui.fps.value, 10) || 15));
+    v.cs.tools.utilities.cine.playClip(v.ui.viewport, { framesPerSecond: fps, loop: true });
+    v.playing = true;
+    v.root.dataset.playing = "true";
+    v.ui.play.textContent = "Pause";
+    v.ui.play.setAttribute("aria-pressed", "true");
+  }
+
+  function stopCine(v) {
+    if (!v.playing) return;
+    v.cs.tools.utilities.cine.stopClip(v.ui.viewport);
+    v.playing = false;
+    v.root.dataset.playing = "false";
+    v.ui.play.textContent = "Play";
+    v.ui.play.setAttribute("aria-pressed", "false");
+  }
+
+  function toggleAnnotated(v) {
+    if (!v.ui.annotated || !v.annotatedIds[v.index]) return;
+    v.annotated = !v.annotated;
+    var props = v.viewport.getProperties();
+    v.viewport.setStack(currentIds(v), v.index).then(function () {
+      v.viewport.setProperties({ voiRange: props.voiRange, invert: props.invert });
+      v.viewport.render();
+      v.root.dataset.annotated = String(v.annotated);
+      v.ui.annotated.setAttribute("aria-pressed", String(v.annotated));
+      announce(v, v.annotated ? "Annotated image" : "Clean image");
+    });
+  }
+
+  function toggleFullscreen(v) {
+    var root = v.root;
+    if (document.fullscreenElement === root) { document.exitFullscreen(); return; }
+    if (root.classList.contains("viewer--fullscreen")) { setFull(v, false); return; }
+    if (root.requestFullscreen) {
+      root.requestFullscreen().then(function () { setFull(v, true); }, function () { setFull(v, true); });
+    } else {
+      setFull(v, true);
+    }
+  }
+
+  function setFull(v, on) {
+    v.root.classList.toggle("viewer--fullscreen", on);
+    v.root.dataset.fullscreen = String(on);
+    var b = v.root.querySelector("[data-action=fullscreen]");
+    b.setAttribute("aria-pressed", String(on));
+    if (v.cs) requestAnimationFrame(function () { v.cs.engine.resize(true, true); placeCursor(v); });
+  }
+
+  // ---------- events ----------
+
+  function bindUi(v) {
+    var root = v.root, ui = v.ui;
+    root.addEventListener("click", function (e) {
+      var b = e.target.closest("button[data-action]");
+      if (!b || !root.contains(b)) return;
+      act(v, b.dataset.action, b.dataset.tool);
+    });
+    // Clicking the picture puts focus in the viewer, so its keys work straight away.
+    ui.stage.addEventListener("pointerdown", function () { if (!root.contains(document.activeElement)) root.focus({ preventScroll: true }); });
+    function typed() { setWindow(v, parseFloat(ui.centre.value), parseFloat(ui.width.value)); }
+    ui.centre.addEventListener("change", typed);
+    ui.width.addEventListener("change", typed);
+    ui.centre.addEventListener("input", typed);
+    ui.width.addEventListener("input", typed);
+    ui.presets.addEventListener("change", function () { if (ui.presets.value !== "") applyPreset(v, parseInt(ui.presets.value, 10)); });
+    if (ui.slider) ui.slider.addEventListener("input", function () { go(v, parseInt(ui.slider.value, 10) - 1); });
+    if (ui.fps) ui.fps.addEventListener("change", function () { if (v.playing) { stopCine(v); playCine(v); } });
+    root.addEventListener("keydown", function (e) { onKey(v, e); });
+    document.addEventListener("fullscreenchange", function () {
+      if (!document.fullscreenElement && root.classList.contains("viewer--fullscreen")) setFull(v, false);
+    });
+  }
+
+  var KEY_TOOLS = {};
+  TOOLS.forEach(function (t) { KEY_TOOLS[t[2].toLowerCase()] = t[0]; });
+
+  function onKey(v, e) {
+    // Keys typed in the viewer belong to it: the page (the exam's answer keys) never sees them.
+    e.stopPropagation();
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    var t = e.target, inField = t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA";
+    var k = e.key, lower = k.length === 1 ? k.toLowerCase() : k;
+    if (k === "Escape") {
+      // Browsers usually leave full screen on Esc themselves; where they pass it on, so do we.
+      if (document.fullscreenElement === v.root) document.exitFullscreen();
+      else if (v.root.classList.contains("viewer--fullscreen")) setFull(v, false);
+      v.ui.help.hidden = true;
+      v.pending = [];
+      return;
+    }
+    if (inField) return;
+    var cursorMode = !!v.cursor;
+    var handled = true;
+    if (/^[1-9]$/.test(k)) applyPreset(v, parseInt(k, 10) - 1);
+    else if (k === "0" || lower === "r") act(v, "reset");
+    else if (k === "+" || k === "=") act(v, "zoom-in");
+    else if (k === "-" || k === "_") act(v, "zoom-out");
+    else if (k === "[") nudgeWindow(v, 0, -1);
+    else if (k === "]") nudgeWindow(v, 0, 1);
+    else if (k === ",") nudgeWindow(v, -1, 0);
+    else if (k === ".") nudgeWindow(v, 1, 0);
+    else if (lower === "e") act(v, "rotate", e.shiftKey ? -1 : 1);
+    else if (lower === "h") act(v, "flip-h");
+    else if (lower === "y") act(v, "flip-v");
+    else if (lower === "i") act(v, "invert");
+    else if (lower === "f") act(v, "fullscreen");
+    else if (lower === "a") act(v, "annotated");
+    else if (lower === "c" && v.frames.length > 1) act(v, "cine");
+    else if (k === "?") act(v, "help");
+    else if (KEY_TOOLS[lower]) setTool(v, KEY_TOOLS[lower]);
+    else if (k === "Enter" && POINTS_NEEDED[v.tool] && t === v.root) placePoint(v);
+    else if (k.indexOf("Arrow") === 0 && e.shiftKey && !cursorMode) panBy(v, k);
+    else if (k.indexOf("Arrow") === 0 && cursorMode) {
+      var step = e.shiftKey ? 10 : 1;
+      moveCursor(v, k === "ArrowLeft" ? -step : k === "ArrowRight" ? step : 0, k === "ArrowUp" ? -step : k === "ArrowDown" ? step : 0);
+    } else if ((k === "ArrowUp" || k === "ArrowDown") && v.frames.length > 1) go(v, v.index + (k === "ArrowDown" ? 1 : -1));
+    else if ((k === "PageUp" || k === "PageDown") && v.frames.length > 1) go(v, v.index + (k === "PageDown" ? 1 : -1));
+    else if (k === "Home" && v.frames.length > 1) go(v, 0);
+    else if (k === "End" && v.frames.length > 1) go(v, v.frames.length - 1);
+    else handled = false;
+    if (handled) e.preventDefault();
+  }
+
+  function panBy(v, key) {
+    if (!v.viewport) return;
+    var pan = v.viewport.getPan(), step = 20 / (v.viewport.getZoom() || 1);
+    var dx = key === "ArrowLeft" ? -step : key === "ArrowRight" ? step : 0;
+    var dy = key === "ArrowUp" ? -step : key === "ArrowDown" ? step : 0;
+    v.viewport.setPan([pan[0] + dx, pan[1] + dy]);
+    v.viewport.render();
+    syncCamera(v);
+  }
+
+  // Viewers whose markup an htmx swap removed give their viewport back.
+  function forgetDetached() {
+    viewers.forEach(function (v, id) {
+      if (v.root.isConnected) return;
+      stopCine(v);
+      v.cs.tools.ToolGroupManager.destroyToolGroup("tg-" + id);
+      v.cs.engine.disableElement(id);
+      viewers.delete(id);
+    });
+  }
+
+  function initAll(scope) {
+    if (ready) ready.then(forgetDetached, function () {});
+    (scope || document).querySelectorAll("[data-viewer]").forEach(init);
+    if (scope && scope.matches && scope.matches("[data-viewer]")) init(scope);
+  }
+
+  window.TFViewer = {
+    init: initAll,
+    // For tests and the benchmark: where image pixel (x, y) of a viewer is on the page.
+    imageToClient: function (root, x, y) {
+      var v = viewers.get("vp-" + root.id);
+      var c = imageToCanvas(v, [x, y]), rect = v.ui.viewport.getBoundingClientRect();
+      return [rect.left + c[0], rect.top + c[1]];
+    },
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { initAll(); });
+  else initAll();
+  document.addEventListener("htmx:load", function (e) { initAll(e.target); });
 })();

@@ -2,7 +2,8 @@
 
 Rendering follows the standard pipeline: stored values -> modality LUT (rescale to
 Hounsfield units for CT) -> VOI (the header window, else the frame's min/max) -> 8 bits,
-inverted for MONOCHROME1. CT additionally gets the three classic window presets.
+inverted for MONOCHROME1. Each frame also gets its viewer source (``viewer_source``), on
+which the browser viewer windows live, so no per-preset files are made.
 Multi-frame files give one image per frame; a series (a zip) is ordered by Instance
 Number, then by position along the slice normal.
 """
@@ -34,7 +35,7 @@ from pydicom.uid import (
     RLELossless,
 )
 
-from . import encode
+from . import encode, viewer_source
 from .deidentify import DeidOptions, deidentify
 from .errors import ImageRejected
 from .result import ProcessedImage
@@ -48,11 +49,8 @@ SUPPORTED_SYNTAXES = frozenset({
     DeflatedExplicitVRLittleEndian, RLELossless, JPEGBaseline8Bit, JPEG2000Lossless, JPEG2000,
 })
 
-CT_PRESETS: dict[str, tuple[float, float]] = {  # name -> (centre, width)
-    "soft tissue": (40.0, 400.0),
-    "lung": (-600.0, 1500.0),
-    "bone": (300.0, 2000.0),
-}
+# A CT without a window in its header opens in the soft-tissue window (centre, width).
+CT_DEFAULT_WINDOW = (40.0, 400.0)
 
 BURNED_IN_MESSAGE = (
     "This DICOM is flagged as having burned-in annotation; confirm it is clean to upload it"
@@ -229,7 +227,7 @@ def _frames(instance: Instance) -> Iterator[np.ndarray]:
 def first_frame_image(instance: Instance) -> Image.Image:
     """The first frame as it will be shown (8 bits, windowed), for reading text in it."""
     frame = next(iter(_frames(instance)))
-    return _frame_image(instance, 0, frame, presets=False)[0]
+    return _frame_image(instance, 0, frame)[0]
 
 
 def redact(instance: Instance, boxes: list[Any]) -> None:
@@ -255,27 +253,27 @@ def redact(instance: Instance, boxes: list[Any]) -> None:
     instance.deidentified = _serialise(ds)
 
 
-def _frame_image(instance: Instance, index: int, frame: np.ndarray, *, presets: bool
-                 ) -> tuple[Image.Image, float | None, float | None, dict[str, bytes]]:
+def _frame_image(instance: Instance, index: int, frame: np.ndarray
+                 ) -> tuple[Image.Image, float | None, float | None, np.ndarray]:
+    """The frame as shown (8 bits, windowed), its window, and the values the viewer gets.
+
+    Window presets are not rendered as files: the viewer windows the viewer source
+    (stored values) live. Colour frames reach the viewer as the 8-bit RGB shown.
+    """
     ds = instance.ds
     photometric = str(ds.PhotometricInterpretation).upper()
-    made: dict[str, bytes] = {}
     if photometric in ("MONOCHROME1", "MONOCHROME2"):
         values = _modality_values(frame, ds, index)
         pixels, centre, width = _voi(values, ds, index)
-        if presets and str(ds.get("Modality", "")).upper() == "CT":
-            made = {name: encode.encode_display(_as_image(window(values, c, w), ds))
-                    for name, (c, w) in CT_PRESETS.items()}
-        image = _as_image(pixels, ds)
-    else:
-        centre = width = None
-        image = Image.fromarray(_colour_to_8bit(frame, ds, photometric))
-    return image, centre, width, made
+        return _as_image(pixels, ds), centre, width, frame
+    rgb = _colour_to_8bit(frame, ds, photometric)
+    return Image.fromarray(rgb), None, None, rgb
 
 
 def _render_frame(instance: Instance, index: int, frame: np.ndarray, position: int
                   ) -> ProcessedImage:
-    image, centre, width, presets = _frame_image(instance, index, frame, presets=True)
+    ds = instance.ds
+    image, centre, width, source = _frame_image(instance, index, frame)
 
     display, thumbnail = encode.encode_derivatives(image)
     return ProcessedImage(
@@ -288,8 +286,8 @@ def _render_frame(instance: Instance, index: int, frame: np.ndarray, position: i
         width=image.width,
         height=image.height,
         source_format="dicom",
-        presets=presets,
         dicom=facts(instance, index, centre, width),
+        viewer_source=viewer_source.build(ds, source, index, position),
         deidentified_dicom=instance.deidentified,
         series_key=instance.series_uid,
         position=position,
@@ -322,7 +320,7 @@ def _voi(values: np.ndarray, ds: Dataset, index: int
     # No window in the header: a CT is shown in the soft-tissue window a PACS opens it
     # in (its HU are absolute); other modalities map the frame's own range onto 0..255.
     if str(ds.get("Modality", "")).upper() == "CT":
-        centre, width = CT_PRESETS["soft tissue"]
+        centre, width = CT_DEFAULT_WINDOW
         return window(values, centre, width), centre, width
     lo, hi = float(values.min()), float(values.max())
     width = max(hi - lo, 1.0) + 1.0

@@ -28,6 +28,8 @@ class ProcessedImage:
     presets: dict[str, bytes] = field(default_factory=dict)
     dicom: dict[str, Any] = field(default_factory=dict)
     deidentified_dicom: bytes | None = None
+    # DICOM only: stored-depth pixels and display facts for the viewer (viewer_source.py).
+    viewer_source: bytes | None = None
     series_key: str = ""
     position: int = 0
     # Things the author should be told about this upload (e.g. frames left out).
@@ -40,5 +42,6 @@ class ProcessedImage:
             f"original={len(self.original)}B .{self.original_ext}, "
             f"display={len(self.display)}B .{self.display_ext}, "
             f"thumbnail={len(self.thumbnail)}B, presets={sorted(self.presets)}, "
+            f"viewer_source={len(self.viewer_source or b'')}B, "
             f"series_key={self.series_key!r}, position={self.position})"
         )

@@ -68,5 +68,12 @@ def test_paths_outside_the_media_folder_are_a_404(
 def test_the_media_view_serves_only_the_display_formats() -> None:
     from teachingfile.views import _MEDIA_TYPES
 
-    assert set(_MEDIA_TYPES.values()) == {"image/png", "image/jpeg", "image/webp"}
+    # Display formats, plus the viewer source (.tfv, raw pixels the viewer reads with fetch).
+    assert set(_MEDIA_TYPES.values()) == {
+        "image/png",
+        "image/jpeg",
+        "image/webp",
+        "application/octet-stream",
+    }
+    assert [ext for ext, kind in _MEDIA_TYPES.items() if not kind.startswith("image/")] == [".tfv"]
     assert settings.SECURE_CONTENT_TYPE_NOSNIFF is True
