@@ -19,7 +19,10 @@ urlpatterns = [
     path("reports/", include("quiz.report_urls")),
     path("", include("teachingfile.review_urls")),
     path("search/", include("teachingfile.search.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Django's account views, password pages rate-limited (people/account_urls.py).
+    path("accounts/", include("people.account_urls")),
+    path("people/", include("people.urls")),
+    path("oidc/", include("people.oidc_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,55 @@
+"""Rate limits for the password pages, as strict as the login's (django-axes' settings).
+
+A reset request sends an e-mail to whoever the address names, and the confirm and change
+forms take a secret: each is counted per address (or per account) and refused with 429
+past AXES_FAILURE_LIMIT posts within AXES_COOLOFF_TIME.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def _client_key(request: HttpRequest) -> str:
+    if request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def over_limit(scope: str, request: HttpRequest) -> bool:
+    """Count one post; True once the count passes the limit within the cool-off."""
+    key = f"ratelimit:{scope}:{_client_key(request)}"
+    window = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count > settings.AXES_FAILURE_LIMIT
+
+
+def rate_limited(
+    scope: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method == "POST" and over_limit(scope, request):
+                context = {
+                    "failure_limit": settings.AXES_FAILURE_LIMIT,
+                    "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+                }
+                return render(request, "registration/rate_limited.html", context, status=429)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
