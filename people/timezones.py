@@ -14,14 +14,9 @@ SESSION_KEY = "people_time_zone"
 @functools.cache
 def zone_names() -> tuple[str, ...]:
     # Area/City names only: the legacy aliases ("US/Central", "EST5EDT") clutter the list.
-    return tuple(
-        sorted(
-            name
-            for name in zoneinfo.available_timezones()
-            if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
-        )
-        + ["UTC"]
-    )
+    legacy = ("Etc/", "SystemV/", "US/", "posix/", "right/")
+    areas = (n for n in zoneinfo.available_timezones() if "/" in n and not n.startswith(legacy))
+    return (*sorted(areas), "UTC")
 
 
 def is_zone(name: str) -> bool:

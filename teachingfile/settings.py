@@ -154,7 +154,9 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 try:
     zoneinfo.ZoneInfo(TIME_ZONE)
 except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-    raise ImproperlyConfigured(f"TIME_ZONE must be a zone such as America/Chicago, not {TIME_ZONE!r}") from None
+    raise ImproperlyConfigured(
+        f"TIME_ZONE must be a zone such as America/Chicago, not {TIME_ZONE!r}"
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
