@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from people import audit
 from quiz import reports
 from quiz.models import Membership, Quiz, Response
 from teachingfile import roles
@@ -84,6 +85,7 @@ def reports_home(request: HttpRequest) -> HttpResponse:
 @login_required
 def cohort_csv(request: HttpRequest) -> HttpResponse:
     _require_director(request)
+    audit.exported(request, audit.AuditAction.EXPORT_CSV, "cohort.csv")
     rows = reports.cohort_table(request.user, reports.CohortFilters.from_query(request.GET))
     return reports.csv_response(
         "cohort.csv",
@@ -160,6 +162,9 @@ def resident_detail(request: HttpRequest, resident_id: int) -> HttpResponse:
 @login_required
 def resident_csv(request: HttpRequest, resident_id: int) -> HttpResponse:
     resident, _ = _get_resident_for_user(request, resident_id)
+    audit.exported(
+        request, audit.AuditAction.EXPORT_CSV, f"{resident.username}.csv", subject=resident
+    )
     table = request.GET.get("table", "responses")
     name = resident.username
     if table in ("modality", "region", "category"):
@@ -270,6 +275,7 @@ def item_analysis(request: HttpRequest) -> HttpResponse:
 def item_csv(request: HttpRequest) -> HttpResponse:
     """Every matching question (or case with ?per=case): no paging in an export."""
     _require_staff_role(request)
+    audit.exported(request, audit.AuditAction.EXPORT_CSV, "item statistics")
     filters = reports.CaseFilters.from_query(request.GET)
     per = "case" if request.GET.get("per") == "case" else "question"
     base = filters.responses()
