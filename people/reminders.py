@@ -7,6 +7,8 @@ sends nothing, and a failed send leaves no row and is tried again next time.
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +23,8 @@ from people import mail
 from people.models import Notice, SentNotice
 from quiz.models import Assignment, Attempt, Cohort, Membership, Response
 from teachingfile.models import Case, StatusChange
+
+logger = logging.getLogger(__name__)
 
 # Nothing older than this is announced: the first run on an old database sends no backlog.
 LOOKBACK = timedelta(days=7)
@@ -107,7 +111,8 @@ def _returned_case_notices(now: datetime) -> Iterable[Outgoing]:
 
 def _digest_notices(now: datetime) -> Iterable[Outgoing]:
     year, week, _ = now.isocalendar()
-    key = f"week:{year}-W{week:02d}"
+    week_name = f"{year}-W{week:02d}"
+    key = f"week:{week_name}"
     directors = (
         get_user_model()
         .objects.filter(is_active=True, directed_programs__isnull=False)
@@ -137,7 +142,7 @@ def _digest_notices(now: datetime) -> Iterable[Outgoing]:
                     "overdue": [a.quiz.title for a in overdue.select_related("quiz")],
                 }
             )
-        yield Outgoing(Notice.DIGEST, director, key, "digest", {"rows": rows, "week": key})
+        yield Outgoing(Notice.DIGEST, director, key, "digest", {"rows": rows, "week": week_name})
 
 
 def _send_once(item: Outgoing, now: datetime) -> bool:
@@ -152,6 +157,11 @@ def _send_once(item: Outgoing, now: datetime) -> bool:
                 # Inside the transaction: if the mail server refuses, the row goes too.
                 mail.send_to(item.user, item.template, item.context)
     except IntegrityError:  # another run sent it a moment ago
+        return False
+    except (OSError, smtplib.SMTPException):
+        # The row went with the rollback: the next run tries again. One refused address
+        # must not stop the others.
+        logger.exception("Could not send %s to %s", item.kind, item.user.email)
         return False
     return created
 
