@@ -7,6 +7,14 @@ from django.core import mail
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    # The rate limits count in the cache, which outlives a test.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_time_zone_cache() -> None:
     # Each test starts from the site's zone; the middleware sets it per request.
     from django.utils import timezone
