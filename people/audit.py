@@ -37,7 +37,7 @@ def record(
 
 
 def visible_to(user: Any) -> QuerySet[AuditEvent]:
-    """Site admins read everything; a director, the rows of the programs they direct."""
+    """Site admins read everything; a director, the rows about their programs and people."""
     events = AuditEvent.objects.select_related("program")
     if getattr(user, "is_superuser", False):
         return events
@@ -45,11 +45,14 @@ def visible_to(user: Any) -> QuerySet[AuditEvent]:
 
     if not roles.is_director(user):
         return events.none()
-    from quiz.models import Membership
+    from people.services import managed_people
 
+    # Their programs, the people they manage (residents of those programs, people they
+    # invited), and what they did themselves.
     programs = user.directed_programs.values("pk")
-    residents = Membership.objects.filter(cohort__program__in=programs).values("resident")
-    return events.filter(Q(program__in=programs) | Q(subject__in=residents))
+    return events.filter(
+        Q(program__in=programs) | Q(subject__in=managed_people(user).values("pk")) | Q(actor=user)
+    )
 
 
 _CASE_ACTIONS = {

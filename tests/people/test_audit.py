@@ -160,3 +160,21 @@ def test_residents_and_faculty_cannot_read_the_trail(
     for person in (resident, faculty):
         client.force_login(person)
         assert client.get("/people/audit/").status_code == 404
+
+
+def test_a_director_reads_their_own_actions_and_invitations(
+    client: Client, director: AbstractUser, cohort: Cohort
+) -> None:
+    client.force_login(director)
+    client.post(
+        "/people/invite/",
+        {
+            "first_name": "Nia",
+            "last_name": "Okafor",
+            "email": "nia@hospital.example",
+            "role": "Faculty",
+            "training_year": 1,
+        },
+    )
+    html = client.get("/people/audit/").content.decode()
+    assert "Person invited" in html and "nia" in html
