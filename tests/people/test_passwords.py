@@ -93,3 +93,12 @@ def test_the_password_is_changed_in_the_sites_form(client: Client, resident: Abs
     assert response.status_code == 302
     resident.refresh_from_db()
     assert resident.check_password(NEW)
+
+
+def test_one_address_at_the_limit_leaves_other_accounts_alone(
+    client: Client, resident: AbstractUser, other_resident: AbstractUser, settings: object
+) -> None:
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):  # type: ignore[attr-defined]
+        client.post("/accounts/password_reset/", {"email": resident.email})
+    other = client.post("/accounts/password_reset/", {"email": other_resident.email})
+    assert other.status_code == 302
