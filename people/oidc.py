@@ -15,12 +15,13 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from people import audit
-from people.models import AuditAction, Profile
+from people.models import AuditAction, Invitation, Profile
 from teachingfile import roles
 
 _DISCOVERED = {
@@ -100,6 +101,14 @@ class RoleMappingBackend(OIDCAuthenticationBackend):
 
     @transaction.atomic
     def update_user(self, user: Any, claims: dict[str, Any]) -> Any:
+        now = timezone.now()
+        pending = Invitation.objects.filter(user=user).usable(now)
+        if not user.is_active and pending.exists():
+            # Invited or imported, and the provider vouches for the e-mail: the sign-in
+            # accepts the invitation. A deactivated person has no usable invitation.
+            pending.update(used_at=now)
+            user.is_active = True
+            user.save(update_fields=["is_active"])
         mapped = roles_from_claims(claims)
         before = sorted(roles.group_names(user))
         # The provider is the authority for roles only when one of its groups maps to one.

@@ -203,6 +203,31 @@ def test_an_existing_account_is_found_by_email(sso: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_invited_person_signing_in_accepts_the_invitation(sso: str, cohort: Any) -> None:
+    from django.utils import timezone
+
+    from people import services
+
+    director = cohort.program.directors.get()
+    invited = services.person_invite(
+        email="r.lee@hospital.example",
+        first_name="R",
+        last_name="Lee",
+        role=roles.RESIDENT,
+        cohort=cohort,
+        by=director,
+        now=timezone.now(),
+    )
+    app = Client()
+    assert _sign_in(app, "rlee", "provider-pass-2")["Location"] == "/"
+    invited.user.refresh_from_db()
+    assert invited.user.is_active
+    assert app.session["_auth_user_id"] == str(invited.user.pk)
+    assert invited.user.memberships.get().cohort == cohort
+    assert not invited.user.invitations.usable(timezone.now()).exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_deactivated_account_is_refused(sso: str) -> None:
     make_user("rosa", roles.RESIDENT, is_active=False)
     app = Client()
