@@ -192,3 +192,25 @@ def test_the_people_list_shows_the_cohort_and_status(dana: Client, resident: Abs
     assert "PGY-2" in html or "(PGY-" in html
     assert "Active" in html
     assert "dana" not in html.split("<tbody>")[1]  # not oneself
+
+
+def test_reactivate_with_htmx_returns_the_row_and_refuses_without_a_password(
+    dana: Client, resident: AbstractUser
+) -> None:
+    dana.post(f"/people/{resident.pk}/deactivate/")
+    response = dana.post(f"/people/{resident.pk}/reactivate/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "can log in again" in response.content.decode()
+    resident.set_unusable_password()
+    resident.is_active = False
+    resident.save()
+    refused = dana.post(f"/people/{resident.pk}/reactivate/", HTTP_HX_REQUEST="true")
+    assert refused.status_code == 422
+    assert "resend the invitation" in refused.content.decode()
+    resident.refresh_from_db()
+    assert not resident.is_active
+
+
+def test_the_cohort_page_points_to_invitations(dana: Client, cohort: Cohort) -> None:
+    html = dana.get(f"/reports/cohorts/{cohort.pk}/").content.decode()
+    assert 'href="/people/invite/"' in html
