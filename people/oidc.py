@@ -7,14 +7,17 @@ the person's groups at the identity provider; OIDC_ROLE_MAP turns them into our 
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import requests
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
@@ -23,6 +26,8 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 from people import audit
 from people.models import AuditAction, Invitation, Profile
 from teachingfile import roles
+
+logger = logging.getLogger(__name__)
 
 _DISCOVERED = {
     "OIDC_OP_AUTHORIZATION_ENDPOINT": "authorization_endpoint",
@@ -70,9 +75,16 @@ class RoleMappingBackend(OIDCAuthenticationBackend):
 
     get_settings = staticmethod(oidc_setting)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Django builds every backend for every password login too: the provider's
+        # endpoints are looked up only when an SSO callback actually arrives, so a provider
+        # that is down never breaks local logins.
+        self.UserModel = get_user_model()
+
     def authenticate(self, request: HttpRequest | None, **kwargs: Any) -> Any:
-        if not enabled():
+        if not enabled() or request is None or "code" not in request.GET:
             return None
+        super().__init__()
         return super().authenticate(request, **kwargs)
 
     def verify_claims(self, claims: dict[str, Any]) -> bool:
@@ -141,15 +153,26 @@ class _CallbackView(OIDCAuthenticationCallbackView):
     get_settings = staticmethod(oidc_setting)
 
 
+def _unreachable(request: HttpRequest, error: Exception) -> HttpResponse:
+    logger.warning("Single sign-on failed: %s", error)
+    return redirect(settings.LOGIN_REDIRECT_URL_FAILURE)
+
+
 def authenticate(request: HttpRequest) -> HttpResponse:
     """Send the browser to the identity provider (404 when single sign-on is off)."""
     if not enabled() or request.method != "GET":
         raise Http404
-    return _RequestView.as_view()(request)
+    try:
+        return _RequestView.as_view()(request)
+    except (requests.RequestException, ValueError, KeyError) as error:
+        return _unreachable(request, error)
 
 
 def callback(request: HttpRequest) -> HttpResponse:
     """The provider sends the browser back here with a code; log the person in."""
     if not enabled() or request.method != "GET":
         raise Http404
-    return _CallbackView.as_view()(request)
+    try:
+        return _CallbackView.as_view()(request)
+    except (requests.RequestException, ValueError, KeyError) as error:
+        return _unreachable(request, error)

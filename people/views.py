@@ -50,6 +50,7 @@ def _people(by: Any) -> Any:
     pending = Invitation.objects.filter(user=OuterRef("pk")).usable(timezone.now())
     return (
         services.managed_people(by)
+        .exclude(pk=by.pk)
         .annotate(invited=Exists(pending))
         .prefetch_related(
             "groups",

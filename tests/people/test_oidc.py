@@ -244,3 +244,21 @@ def test_local_accounts_keep_working_beside_sso(sso: str) -> None:
     assert login.status_code == 302
     page = Client().get("/accounts/login/").content.decode()
     assert 'href="/oidc/authenticate/"' in page
+
+
+@pytest.mark.django_db
+def test_a_provider_that_is_down_breaks_neither_local_login_nor_the_button(settings: Any) -> None:
+    settings.OIDC_ISSUER = f"http://127.0.0.1:{_free_port()}/nobody-listens"
+    settings.OIDC_RP_CLIENT_ID = CLIENT_ID
+    settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
+    settings.AUTHENTICATION_BACKENDS = [
+        *settings.AUTHENTICATION_BACKENDS,
+        "people.oidc.RoleMappingBackend",
+    ]
+    make_user("rosa", roles.RESIDENT)
+    app = Client()
+    login = app.post("/accounts/login/", {"username": "rosa", "password": "pass-word-123"})
+    assert login.status_code == 302
+    button = Client().get("/oidc/authenticate/")
+    assert button.status_code == 302
+    assert button["Location"] == "/accounts/login/?sso=failed"
