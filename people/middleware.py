@@ -19,7 +19,7 @@ class TimezoneMiddleware:
         name = ""
         if request.user.is_authenticated:
             name = request.session.get(SESSION_KEY)
-            if name is None:
+            if name is None:  # a session from before this was kept at login
                 name = zone_name_for(request.user)
                 request.session[SESSION_KEY] = name
         if name:
