@@ -58,3 +58,31 @@ def test_an_invited_resident_sets_a_password_and_a_director_changes_a_role_in_pl
     screenshot(page, "people-list")
     rosa = get_user_model().objects.get(pk=resident.pk)
     assert set(rosa.groups.values_list("name", flat=True)) == {roles.FACULTY}
+
+
+@pytest.mark.parametrize("theme", ("dark", "light"))
+def test_the_people_and_password_pages_have_no_serious_accessibility_violations(
+    new_page: Callable[..., Any],
+    live_server: Any,
+    theme: str,
+    director: AbstractUser,
+    resident: AbstractUser,
+    cohort: Cohort,
+) -> None:
+    from tests.browser.test_accessibility import axe_violations
+
+    pages_by_user: list[tuple[Any, list[str]]] = [
+        (None, ["/accounts/password_reset/", "/accounts/password_reset/done/"]),
+        (resident, ["/people/preferences/", "/accounts/password_change/"]),
+        (director, ["/people/", "/people/invite/", "/people/import/", "/people/audit/"]),
+    ]
+    found: dict[str, Any] = {}
+    for user, paths in pages_by_user:
+        page = new_page(user, theme=theme)
+        for path in paths:
+            page.goto(f"{live_server.url}{path}")
+            violations = axe_violations(page)
+            if violations:
+                found[path] = violations
+                screenshot(page, f"axe-{theme}-{path.strip('/').replace('/', '_')}")
+    assert found == {}, found
