@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from people import audit, mail, services
-from people.models import Invitation, Notice, Profile
+from people.models import AuditAction, Invitation, Notice, Profile
 from people.timezones import SESSION_KEY, is_zone, zone_names
 from quiz import reports
 from quiz.models import Cohort, Membership
@@ -352,7 +352,5 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if action:
         events = events.filter(action=action)
     page = Paginator(events, PER_PAGE).get_page(request.GET.get("page"))
-    from people.models import AuditAction
-
     context = {"page": page, "actions": AuditAction.choices, "action": action}
     return render(request, "people/audit_log.html", context)
