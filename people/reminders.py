@@ -82,7 +82,9 @@ def _assignment_notices(now: datetime) -> Iterable[Outgoing]:
             key = f"assignment:{a.pk}"
             if a.assigned_at >= now - LOOKBACK and (a.due_at is None or a.due_at > now):
                 yield Outgoing(Notice.ASSIGNMENT, user, key, "assignment", context)
-            if a.due_at is not None and now < a.due_at <= now + DUE_SOON:
+            # Assigned less than 48 hours before it is due: the assignment e-mail says so.
+            short_notice = a.due_at is not None and a.assigned_at > a.due_at - DUE_SOON
+            if a.due_at is not None and now < a.due_at <= now + DUE_SOON and not short_notice:
                 yield Outgoing(Notice.DUE_SOON, user, key, "due_soon", context)
             if a.due_at is not None and now - LOOKBACK < a.due_at <= now:
                 yield Outgoing(Notice.OVERDUE, user, key, "overdue", context)

@@ -149,3 +149,19 @@ def test_a_failed_send_is_tried_again_next_run(
     assert not SentNotice.objects.exists()
     monkeypatch.setattr(people_mail, "send_to", real)
     assert "New quiz assigned: Calcification" in _run()
+
+
+def test_an_assignment_due_within_48_hours_gets_one_email_not_two(
+    cohort: Cohort, resident: AbstractUser, time_machine: object
+) -> None:
+    time_machine.move_to(MONDAY, tick=False)  # type: ignore[attr-defined]
+    AssignmentFactory(
+        quiz=QuizFactory(title="Tomorrow"),
+        cohort=cohort,
+        assigned_at=MONDAY,
+        due_at=MONDAY + timedelta(days=1),
+    )
+    _run()
+    assert [m.subject for m in mail.outbox if m.to == [resident.email]] == [
+        "New quiz assigned: Tomorrow"
+    ]
