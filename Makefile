@@ -27,9 +27,15 @@ migrate: $(STAMP)
 demo: migrate
 	DEBUG=1 $(PY) manage.py seed_demo
 
+# `make run PORT=8001 HOST=0.0.0.0`: another port, or listen beyond this machine (then add
+# the name people type to ALLOWED_HOSTS). E-mail goes to the console unless EMAIL_URL is set.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+RUN_ALLOWED_HOSTS ?= $(HOST),127.0.0.1,localhost
 run: demo
-	@echo "Serving the demo at http://127.0.0.1:8000 (accounts resident, faculty, editor, director; password demo)"
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Serving the demo at http://$(HOST):$(PORT) (accounts resident, faculty, editor, director; password demo)"
+	DEBUG=1 ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(RUN_ALLOWED_HOSTS)}" SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

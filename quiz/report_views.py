@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from people import audit
 from quiz import rules
 from quiz.models import Membership, Quiz
 from quiz.reports import charts, csv_export, response_analysis, statistics
@@ -85,6 +86,7 @@ def reports_home(request: HttpRequest) -> HttpResponse:
 @login_required
 def cohort_csv(request: HttpRequest) -> HttpResponse:
     _require_director(request)
+    audit.exported(request, audit.AuditAction.EXPORT_CSV, "cohort.csv")
     rows = cohort_reports.cohort_table(
         request.user, cohort_reports.CohortFilters.from_query(request.GET)
     )
@@ -164,6 +166,9 @@ def resident_detail(request: HttpRequest, resident_id: int) -> HttpResponse:
 @login_required
 def resident_csv(request: HttpRequest, resident_id: int) -> HttpResponse:
     resident, _ = _get_resident_for_user(request, resident_id)
+    audit.exported(
+        request, audit.AuditAction.EXPORT_CSV, f"{resident.username}.csv", subject=resident
+    )
     table = request.GET.get("table", "responses")
     name = resident.username
     if table in ("modality", "region", "category"):
@@ -288,6 +293,7 @@ def item_analysis(request: HttpRequest) -> HttpResponse:
 def item_csv(request: HttpRequest) -> HttpResponse:
     """Every matching question (or case with ?per=case): no paging in an export."""
     _require_staff_role(request)
+    audit.exported(request, audit.AuditAction.EXPORT_CSV, "item statistics")
     filters = statistics.CaseFilters.from_query(request.GET)
     per = request.GET.get("per", "question")
     per = per if per in ("case", "quiz") else "question"

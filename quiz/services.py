@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from people import audit
 from quiz import reading, rules, scheduling, scoring
 from quiz.models import Attempt, Quiz, Response, ReviewCard
 from teachingfile import roles
@@ -580,6 +581,7 @@ def response_override(*, response: Response, score: float, by: Any, note: str = 
     if not 0.0 <= score <= 1.0:
         raise ValidationError("A score is between 0 and 1.")
     response = Response.objects.select_for_update().get(pk=response.pk)
+    audit.response_scored(response, score=score, by=by, note=note)
     response.score = score
     response.method = Response.Method.OVERRIDE
     judged = f"Score set to {score:g} by faculty" + (f": {note.strip()}" if note.strip() else ".")

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from people import audit
 from teachingfile import roles, services
 from teachingfile.models import (
     AcceptedAnswer,
@@ -440,6 +441,7 @@ class CaseAdmin(admin.ModelAdmin):
         from teachingfile.bundles import export_bundle_bytes
 
         data = export_bundle_bytes(queryset.order_by("public_id"))
+        audit.exported(request, audit.AuditAction.EXPORT_BUNDLE, f"{queryset.count()} cases")
         response = HttpResponse(data, content_type="application/zip")
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response["Content-Disposition"] = f'attachment; filename="cases-{stamp}.zip"'

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from people import audit
 from teachingfile import roles
 from teachingfile.models import Case, Figure, Series, StatusChange
 
@@ -97,6 +98,7 @@ def case_transition(
     change = StatusChange(case=case, from_status=case.status, to_status=to_status, by=by, note=note)
     change.full_clean()
     change.save()
+    audit.case_status_changed(change)
     case.status = to_status
     fields = ["status", "version", "updated_at"]
     if to_status == Status.PUBLISHED:

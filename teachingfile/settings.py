@@ -7,13 +7,14 @@ DEBUG off, SECRET_KEY, ALLOWED_HOSTS and usually DATABASE_URL, and then passes
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from teachingfile.env import env_bool, env_int, env_list, env_str
+from teachingfile.env import email_config, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "quiz",
     "teachingfile.search",
     "axes",
+    "people",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "people.middleware.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -76,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "teachingfile.context_processors.roles_context",
+                "people.context_processors.sign_in",
             ],
         },
     }
@@ -144,7 +148,15 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en-us"
+# The site's zone (e.g. America/Chicago); each person may choose their own on
+# /people/preferences/. Times are stored in UTC and shown with their zone.
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"TIME_ZONE must be a zone such as America/Chicago, not {TIME_ZONE!r}"
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
@@ -226,6 +238,45 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# --- people (people/): invitations, e-mail, single sign-on -----------------------------------
+# E-mail from one URL (console: for the local demo; smtp+tls://user:pass@host:587 etc.).
+_EMAIL = email_config(env_str("EMAIL_URL", "console:" if DEBUG else "smtp://localhost:25"))
+EMAIL_BACKEND = str(_EMAIL["EMAIL_BACKEND"])
+EMAIL_HOST = str(_EMAIL.get("EMAIL_HOST", "localhost"))
+EMAIL_PORT = int(_EMAIL.get("EMAIL_PORT", 25))  # type: ignore[call-overload]
+EMAIL_HOST_USER = str(_EMAIL.get("EMAIL_HOST_USER", ""))
+EMAIL_HOST_PASSWORD = str(_EMAIL.get("EMAIL_HOST_PASSWORD", ""))
+EMAIL_USE_TLS = bool(_EMAIL.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_EMAIL.get("EMAIL_USE_SSL", False))
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Teaching file <teachingfile@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The public address e-mails link to (invitations, reminders).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+INVITATION_VALID_HOURS = env_int("INVITATION_VALID_HOURS", 72)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 24) * 3600
+
+# OpenID Connect single sign-on (mozilla-django-oidc), on when an issuer and client are set.
+# Endpoints come from the issuer's discovery document (people/oidc.py).
+OIDC_ISSUER = env_str("OIDC_ISSUER").rstrip("/")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)
+# The claim listing the person's groups, and which group gives which role:
+# OIDC_ROLE_MAP="rad-residents=Resident,rad-faculty=Faculty,rad-pd=Program director".
+OIDC_ROLES_CLAIM = env_str("OIDC_ROLES_CLAIM", "groups")
+OIDC_ROLE_MAP = dict(
+    (key.strip(), value.strip())
+    for key, _, value in (item.partition("=") for item in env_list("OIDC_ROLE_MAP", []))
+)
+OIDC_BUTTON_LABEL = env_str("OIDC_BUTTON_LABEL", "Sign in with your hospital account")
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
+if OIDC_ISSUER and OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("people.oidc.RoleMappingBackend")
 
 # Only `make bench` turns this on: a bare view at /bench/baseline that measures what the
 # server and middleware cost without any page work.

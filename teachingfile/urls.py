@@ -21,7 +21,10 @@ urlpatterns = [
     path("cohorts/", include("quiz.cohort_urls")),
     path("", include("teachingfile.review_urls")),
     path("search/", include("teachingfile.search.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Django's account views, password pages rate-limited (people/account_urls.py).
+    path("accounts/", include("people.account_urls")),
+    path("people/", include("people.urls")),
+    path("oidc/", include("people.oidc_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -216,6 +217,18 @@ def _quiz(world: World) -> dict[str, Any]:
     return {"pk": world.quiz.pk}
 
 
+def _invitation(world: World) -> str:
+    """A pending invitation's token (the same one each time the table is measured)."""
+    from people.models import Invitation, token_digest
+
+    invited = make_user("nia-invited", is_active=False)
+    Invitation.objects.get_or_create(
+        token_hash=token_digest("budget-token"),
+        defaults={"user": invited, "expires_at": timezone.now() + timedelta(days=1)},
+    )
+    return "budget-token"
+
+
 def _attempt(world: World) -> dict[str, Any]:
     return {"pk": world.quiz.pk, "attempt_pk": world.attempt.pk}
 
@@ -263,6 +276,13 @@ PAGES: dict[str, Page] = {
     "review:review_queue": Page(12, ("faculty",)),
     "review:case_review": Page(15, ("faculty",), lambda w: {"public_id": w.in_review.public_id}),
     "search:search": Page(7, ("resident", "faculty"), query="q=knee"),
+    # People (issue 21).
+    "people:people_list": Page(8, ("director",)),
+    "people:invite": Page(6, ("director",)),
+    "people:import_cohort": Page(6, ("director",)),
+    "people:preferences": Page(5, ("resident", "director")),
+    "people:audit_log": Page(7, ("director",)),
+    "people:invitation_accept": Page(3, ("anonymous",), lambda w: {"token": _invitation(w)}),
     # Django's own account pages.
     "login": Page(2, ("anonymous",)),
     "password_change": Page(4, ("resident",)),
@@ -281,6 +301,10 @@ KNOWN_GROWTH: dict[str, str] = {}
 
 EXEMPT: dict[str, str] = {
     "media_file": "streams an uploaded file from storage; it runs no query at all",
+    # Single sign-on (people/oidc.py): off in the tests, and when on they only redirect to
+    # and from the identity provider; tests/people/test_oidc.py drives them for real.
+    "oidc_authentication_init": "redirects to the identity provider; renders no page",
+    "oidc_authentication_callback": "logs in and redirects; renders no page",
 }
 # Django's admin is staff-only and pages its change lists (list_per_page); its query
 # counts are Django's, measured upstream.

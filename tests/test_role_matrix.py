@@ -8,11 +8,14 @@ method, 422 refused input.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from people.models import Invitation, token_digest
 from quiz.models import Response
 from teachingfile import roles
 from teachingfile.models import Case
@@ -105,6 +108,22 @@ MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "password_reset_done": ("GET", (200, 200, 200, 200, 200, 200, 200)),
     "password_reset_confirm": ("GET", (200, 200, 200, 200, 200, 200, 200)),
     "password_reset_complete": ("GET", (200, 200, 200, 200, 200, 200, 200)),
+    # People (issue 21): directors manage the residents of their programs; refusals of a
+    # plain form post redirect back with the message. rosa is dana's resident, not dmitri's.
+    "people:people_list": ("GET", (LOGIN, 404, 404, 404, 404, 200, 200)),
+    "people:invite": ("GET", (LOGIN, 404, 404, 404, 404, 200, 200)),
+    "people:import_cohort": ("GET", (LOGIN, 404, 404, 404, 404, 200, 200)),
+    "people:person_role": ("POST", (LOGIN, 404, 404, 404, 404, 302, 404)),
+    "people:person_deactivate": ("POST", (LOGIN, 404, 404, 404, 404, 302, 404)),
+    "people:person_reactivate": ("POST", (LOGIN, 404, 404, 404, 404, 302, 404)),
+    "people:invitation_resend": ("POST", (LOGIN, 404, 404, 404, 404, 302, 404)),
+    # The link in an invitation e-mail works for whoever holds it, logged in or not.
+    "people:invitation_accept": ("GET", (200, 200, 200, 200, 200, 200, 200)),
+    "people:preferences": ("GET", (LOGIN, 200, 200, 200, 200, 200, 200)),
+    "people:audit_log": ("GET", (LOGIN, 404, 404, 404, 404, 200, 200)),
+    # Single sign-on is off in the tests: its two endpoints do not exist then.
+    "oidc_authentication_init": ("GET", (404, 404, 404, 404, 404, 404, 404)),
+    "oidc_authentication_callback": ("GET", (404, 404, 404, 404, 404, 404, 404)),
     # The admin: staff only; residents are not staff and are sent to the admin login.
     "admin:index": ("GET", (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200)),
 }
@@ -193,6 +212,10 @@ def _url(name: str, w: dict[str, Any]) -> str:
         "quiz:review_answer": [999999],
         "quiz:review_feedback": [w["response"].pk],
         "reports:resident_detail": [w["people"]["resident"].pk],
+        "people:person_role": [w["people"]["resident"].pk],
+        "people:person_deactivate": [w["people"]["resident"].pk],
+        "people:person_reactivate": [w["people"]["resident"].pk],
+        "people:invitation_resend": [w["people"]["resident"].pk],
         "reports:resident_csv": [w["people"]["resident"].pk],
         "grading:grade_response": [w["response"].pk],
         "cohorts:cohort_detail": [w["cohort"].pk],
@@ -208,6 +231,14 @@ def _url(name: str, w: dict[str, Any]) -> str:
     }
     if name == "media_file":
         return "/media/no-such-file.png"
+    if name == "people:invitation_accept":
+        invited = make_user("nia", is_active=False)
+        Invitation.objects.create(
+            user=invited,
+            token_hash=token_digest("matrix-token"),
+            expires_at=timezone.now() + timedelta(days=1),
+        )
+        return reverse(name, args=["matrix-token"])
     return reverse(name.split("@")[0], args=args.get(name, []))
 
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from people import audit
 from teachingfile.backup import backup_site
 
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
             summary = backup_site(handle)
         # Only a finished backup gets the real name.
         partial.replace(path)
+        audit.from_command(audit.AuditAction.BACKUP, str(path), rows=summary.objects)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Backed up {summary.objects} rows and {summary.media_files} media file(s) "

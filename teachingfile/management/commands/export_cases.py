@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from people import audit
 from teachingfile.bundles import export_bundle
 from teachingfile.models import Case
 
@@ -32,6 +33,9 @@ class Command(BaseCommand):
         output = Path(options["output"])
         with output.open("wb") as handle:
             document = export_bundle(cases, handle)
+        audit.from_command(
+            audit.AuditAction.EXPORT_BUNDLE, str(output), cases=len(document["cases"])
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Exported {len(document['cases'])} case(s) and {len(document['files'])} "
