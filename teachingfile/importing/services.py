@@ -6,23 +6,12 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from teachingfile import services as case_services
 from teachingfile.importing.parser import ParsedCase, parse_document
 from teachingfile.importing.reading import ImportRejected, decode_document
-from teachingfile.models import (
-    AcceptedAnswer,
-    Case,
-    DifferentialDiagnosis,
-    Figure,
-    Keyword,
-    LabValue,
-    Question,
-    Rating,
-    Reference,
-    StatusChange,
-)
+from teachingfile.models import Case
+from teachingfile.services import AnswerSpec, CaseSpec, ChoiceSpec, FigureSpec, QuestionSpec
 
 # Fields the parser may fill; anything else on Case keeps its default.
 _CASE_FIELDS = [
@@ -74,10 +63,15 @@ class ImportReport:
             return [f"{self.filename}: NOT IMPORTED - {self.error}"]
         out = [f"{self.filename}: imported as draft {self.public_id}"]
         out += [f"  placed   {line}" for line in self.placed]
-        out += [f"  UNPLACED {line}" for line in self.unplaced]
+        out += [f"  UNPLACED {_one_line(line, 160)}" for line in self.unplaced]
         out += [f"  to do    {line}" for line in self.notes]
         out += [f"  ignored  {line}" for line in self.ignored]
         return out
+
+
+def _one_line(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def import_case_file(
@@ -108,94 +102,85 @@ def import_case_file(
     )
 
 
-@transaction.atomic
-def case_from_parsed(*, parsed: ParsedCase, owner: AbstractBaseUser | None, filename: str) -> Case:
-    """Write a parsed write-up as one draft case with its lists; never published."""
-    case = Case(public_id=case_services.next_public_id(), owner=owner, status=Case.Status.DRAFT)
-    for name in _CASE_FIELDS:
-        if name in parsed.fields and parsed.fields[name] not in (None, ""):
-            setattr(case, name, parsed.fields[name])
-    max_lengths = {
-        f.name: f.max_length
-        for f in Case._meta.concrete_fields
-        if getattr(f, "max_length", None) and isinstance(getattr(case, f.name), str)
+def case_spec(parsed: ParsedCase) -> CaseSpec:
+    """The parsed write-up as the plain description case_build writes."""
+    fields = {
+        name: parsed.fields[name]
+        for name in _CASE_FIELDS
+        if name in parsed.fields and parsed.fields[name] not in (None, "")
     }
-    for name, limit in max_lengths.items():
-        value = getattr(case, name)
-        if len(value) > limit:
-            setattr(case, name, value[: limit - 1] + "…")
+    for name, value in list(fields.items()):
+        limit = getattr(Case._meta.get_field(name), "max_length", None)
+        if isinstance(value, str) and limit and len(value) > limit:
+            fields[name] = value[: limit - 1] + "…"
+            # The whole text stays with the author: nothing of the source is lost.
+            parsed.unplaced.append(f"{name} in full: {value}")
             parsed.notes.append(f"{name} was cut to {limit} characters")
-    # A draft may lack what only a human can write; the admin asks for it before review.
-    missing = [name for name in _REQUIRED if not getattr(case, name)]
-    case.full_clean(exclude=["owner", *missing])
-    case.save()
-    StatusChange.objects.create(
-        case=case,
-        from_status="",
-        to_status=Case.Status.DRAFT,
-        by=owner,
-        note=f"Imported from {filename[:200]}.",
-    )
-    if parsed.keywords:
-        case.keywords.set(
-            [Keyword.objects.get_or_create(name=name[:100])[0] for name in parsed.keywords]
-        )
-    LabValue.objects.bulk_create(
-        LabValue(
-            case=case,
-            order=i,
-            name=lab.name,
-            value=lab.value,
-            unit=lab.unit,
-            reference_range=lab.reference_range,
-        )
-        for i, lab in enumerate(parsed.lab_values)
-    )
-    DifferentialDiagnosis.objects.bulk_create(
-        DifferentialDiagnosis(case=case, order=i, diagnosis=d.diagnosis, note=d.note)
-        for i, d in enumerate(parsed.differentials)
-    )
-    Reference.objects.bulk_create(
-        Reference(case=case, order=i, citation=r.citation, doi=r.doi, pmid=r.pmid, url=r.url)
-        for i, r in enumerate(parsed.references)
-    )
-    # Captions arrive without their images: each becomes a reveal-stage figure with no
-    # file yet, which the admin's figure form asks for before the case can be saved again.
-    Figure.objects.bulk_create(
-        Figure(
-            case=case,
-            order=i,
-            label=figure.label[:40],
-            stage=Figure.Stage.REVEAL,
-            alt_text=f"{figure.label} (image to be uploaded)"[:300],
-            caption=figure.caption,
-        )
-        for i, figure in enumerate(parsed.figures, start=1)
-    )
-    for i, parsed_question in enumerate(parsed.questions, start=1):
-        question = Question.objects.create(
-            case=case,
-            order=i,
-            kind=Question.Kind.FREE_TEXT,
-            prompt=parsed_question.prompt,
-            explanation=parsed_question.explanation,
-        )
-        AcceptedAnswer.objects.bulk_create(
-            AcceptedAnswer(question=question, text=text[:300]) for text in parsed_question.accepted
-        )
+    ratings = []
     if parsed.rating:
         difficulty, quality = parsed.rating
         if 1 <= difficulty <= 5 and 1 <= quality <= 5:
-            Rating.objects.create(
-                case=case,
-                rater_label="Source teaching file",
-                difficulty=difficulty,
-                quality=quality,
+            ratings.append(
+                {
+                    "rater_label": "Source teaching file",
+                    "difficulty": difficulty,
+                    "quality": quality,
+                }
             )
             parsed.placed.append(f"rating: difficulty {difficulty}, quality {quality} (source)")
+    return CaseSpec(
+        fields=fields,
+        keywords=parsed.keywords,
+        lab_values=[
+            {
+                "name": lab.name,
+                "value": lab.value,
+                "unit": lab.unit,
+                "reference_range": lab.reference_range,
+            }
+            for lab in parsed.lab_values
+        ],
+        differentials=[{"diagnosis": d.diagnosis, "note": d.note} for d in parsed.differentials],
+        references=[
+            {"citation": r.citation, "doi": r.doi, "pmid": r.pmid, "url": r.url}
+            for r in parsed.references
+        ],
+        ratings=ratings,
+        figures=[
+            FigureSpec(
+                label=figure.label,
+                caption=figure.caption,
+                image=figure.image,
+                image_name=figure.image_name,
+            )
+            for figure in parsed.figures
+        ],
+        questions=[
+            QuestionSpec(
+                prompt=q.prompt,
+                kind=q.kind,
+                explanation=q.explanation,
+                choices=[
+                    ChoiceSpec(text=c.text, is_correct=c.correct, rationale=c.rationale)
+                    for c in q.choices
+                ],
+                accepted=[AnswerSpec(text=text) for text in q.accepted],
+            )
+            for q in parsed.questions
+        ],
+    )
+
+
+def case_from_parsed(*, parsed: ParsedCase, owner: AbstractBaseUser | None, filename: str) -> Case:
+    """Write a parsed write-up as one draft case with its lists; never published."""
+    spec = case_spec(parsed)
+    # Everything no field took stays on the draft, for the author only.
+    spec.fields["unplaced"] = "\n\n".join([*parsed.unplaced, *parsed.ignored])
+    # A draft may lack what only a human can write; the admin asks for it before review.
+    missing = [name for name in _REQUIRED if not spec.fields.get(name)]
+    case = case_services.case_build(
+        spec=spec, owner=owner, note=f"Imported from {filename[:200]}.", exclude=missing
+    )
     if missing:
         parsed.notes.append("still empty, required before review: " + ", ".join(missing))
-    from teachingfile.search.services import index_case
-
-    index_case(case)
     return case
