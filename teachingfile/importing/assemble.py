@@ -8,7 +8,6 @@ from teachingfile.importing.parsed import (
     ParsedCase,
     ParsedDifferential,
     ParsedLab,
-    ParsedQuestion,
     ParsedReference,
     State,
 )
@@ -18,14 +17,21 @@ from teachingfile.importing.patterns import (
     DOI,
     LAB,
     MODALITY_WORDS,
-    QUESTION,
+    RATING,
     REGION_WORDS,
+    SERIES_TITLE,
     URL,
     plain_text,
     sentences,
     shorten,
 )
 from teachingfile.importing.provenance import append_field
+from teachingfile.importing.questions import (
+    bare_answer,
+    choice_questions,
+    default_question,
+    numbered_questions,
+)
 from teachingfile.models import Category, Sex
 
 
@@ -57,14 +63,19 @@ def finish(state: State, parsed: ParsedCase) -> None:
             parsed.fields[name] = _text_of(sections[bucket])
             parsed.placed.append(f"{name}: from the {bucket.replace('_', ' ')} section")
 
-    _labs(parsed)
+    _labs(parsed, sections.get("labs", []))
+    if sections.get("unsure"):
+        parsed.unplaced.extend(
+            f"after a heading the importer did not know, under the presentation: {chunk}"
+            for chunk in sections["unsure"]
+        )
     if sections.get("diagnosis"):
         first, *rest = _text_of(sections["diagnosis"]).split("\n")
         if not parsed.text("diagnosis"):
             parsed.fields["diagnosis"] = plain_text(first)[:300]
         else:
             rest = [first, *rest]
-        parsed.unplaced.extend(shorten(line, 160) for line in rest if line.strip())
+        parsed.unplaced.extend(line for line in rest if line.strip())
     if sections.get("introduction"):
         intro = _text_of(sections["introduction"])
         parsed.fields["discussion"] = f"{intro}\n\n{parsed.text('discussion')}".strip()
@@ -74,67 +85,91 @@ def finish(state: State, parsed: ParsedCase) -> None:
         parsed.placed.append("teaching_points: from the abstract (summarise it)")
     if sections.get("preamble"):
         preamble = _text_of(sections["preamble"])
-        if not parsed.text("full_history") and not parsed.text("presentation"):
+        if state.choice_questions and state.stem_bucket == "preamble":
+            # The vignette of a question of choices is what the resident reads first.
+            parsed.fields.setdefault("presentation", preamble)
+            parsed.placed.append("presentation: the question's vignette")
+        elif not parsed.text("full_history") and not parsed.text("presentation"):
             parsed.fields["full_history"] = preamble
             parsed.placed.append("full_history: the untitled opening text")
         elif state.title and not parsed.text("teaching_points"):
             parsed.fields["teaching_points"] = preamble
             parsed.placed.append("teaching_points: the untitled summary under the title")
         else:
-            parsed.unplaced.extend(shorten(p, 160) for p in sections["preamble"])
+            parsed.unplaced.extend(sections["preamble"])
     if sections.get("images"):
         parsed.unplaced.extend(
-            f"image description (use it for a figure's neutral caption): {shorten(p, 120)}"
+            f"image description (use it for a figure's neutral caption): {p}"
             for p in sections["images"]
         )
     if sections.get("credits"):
         append_field(parsed, "credits", _text_of(sections["credits"]))
     if sections.get("ignore_section"):
-        parsed.ignored.extend(shorten(p, 80) for p in sections["ignore_section"])
+        parsed.ignored.extend(sections["ignore_section"])
 
     _keywords(sections.get("keywords", []), parsed)
     _acr(sections.get("acr", []), parsed)
     _references(sections.get("references", []), parsed)
     _differentials(sections.get("differential", []), parsed)
-    _questions(sections.get("questions", []), state, parsed)
+    numbered_questions(sections.get("questions", []), state, parsed)
+    choice_questions(state, parsed, sections.get("rationale", []))
+    bare_answer(sections.get("answers", []), parsed)
+    _stem(state, parsed)
     _titles(state, parsed)
     _presentation(parsed)
     _findings(parsed)
+    _patient_data(sections.get("patient_data", []), parsed)
     _demographics(parsed)
-    _default_question(parsed)
+    default_question(parsed)
     if parsed.figures:
         parsed.placed.append(
             f"figures: {len(parsed.figures)} caption(s) as figures awaiting their image"
         )
 
 
-def _labs(parsed: ParsedCase) -> None:
-    history = parsed.text("full_history")
-    if not history:
-        return
-    kept = []
-    for paragraph in history.split("\n\n"):
-        match = LAB.match(paragraph.strip())
-        if match:
+def _labs(parsed: ParsedCase, section: list[str]) -> None:
+    """Lab lines ("Serum Calcium: 7.8 mg/dl (nl: 8.6 - 10.3 mg/dl)") become lab values."""
+    sources = [("presentation", True), ("full_history", False)]
+    texts = {name: parsed.text(name) for name, _ in sources}
+    texts["labs"] = "\n".join(section)
+    for name, before_reveal in [*sources, ("labs", False)]:
+        kept = []
+        found = 0
+        for line in texts[name].split("\n"):
+            match = LAB.match(plain_text(line))
+            if not match:
+                kept.append(line)
+                continue
+            found += 1
             parsed.lab_values.append(
                 ParsedLab(
                     name=match.group("name").strip()[:120],
                     value=match.group("value"),
                     unit=(match.group("unit") or "")[:40],
                     reference_range=(match.group("range") or "").strip()[:60],
+                    # Labs given with the presentation stay visible before the reveal.
+                    before_reveal=before_reveal,
                 )
             )
-        else:
-            kept.append(paragraph)
-    if parsed.lab_values:
-        parsed.fields["full_history"] = "\n\n".join(kept)
-        parsed.placed.append(f"lab values: {len(parsed.lab_values)} from the full history")
+        rest = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+        if name == "labs":
+            if rest:
+                append_field(parsed, "full_history", rest)
+        elif found:
+            parsed.fields[name] = rest
+        if found:
+            where = "the laboratory section" if name == "labs" else f"the {name.replace('_', ' ')}"
+            parsed.placed.append(f"lab values: {found} from {where}")
 
 
 def _keywords(chunks: list[str], parsed: ParsedCase) -> None:
     for chunk in chunks:
         for item in re.split(r"[\n;,]", chunk):
             word = plain_text(item).strip(" -.").lower()
+            if RATING.search(item):
+                rating = RATING.search(item)
+                parsed.rating = (int(rating.group(1)), int(rating.group(2)))  # type: ignore[union-attr]
+                continue
             if word and len(word) <= 100 and word not in parsed.keywords:
                 parsed.keywords.append(word)
     if parsed.keywords:
@@ -163,7 +198,7 @@ def _acr(chunks: list[str], parsed: ParsedCase) -> None:
                     parsed.placed.append(f"region: {value} (from the anatomic field)")
                     break
         if not (code or category or field_match):
-            parsed.unplaced.append(f"ACR line: {shorten(text, 120)}")
+            parsed.unplaced.append(f"ACR line: {text}")
 
 
 def _references(chunks: list[str], parsed: ParsedCase) -> None:
@@ -176,7 +211,7 @@ def _references(chunks: list[str], parsed: ParsedCase) -> None:
             starts_item = re.match(r"^(?:[-*]\s*)?(?:\[\d+\]|\d+\.)\s+", line) or re.match(
                 r"^[-*]\s+", line
             )
-            if starts_item or not items:
+            if starts_item or not items or _whole_citation(items[-1]):
                 items.append(line)
             else:
                 items[-1] += " " + line
@@ -206,6 +241,15 @@ def _references(chunks: list[str], parsed: ParsedCase) -> None:
         parsed.placed.append(f"references: {len(parsed.references)}")
 
 
+def _whole_citation(line: str) -> bool:
+    """An unnumbered line that is a citation on its own (authors, a year, pages)."""
+    return bool(
+        re.search(r"\b(19|20)\d{2}\b", line)
+        and re.search(r"\d+\s*[-–]\s*\d+\.?$|\d\.$", line)
+        and not re.match(r"^(?:[-*]\s*)?(?:\[\d+\]|\d+\.)", line)
+    )
+
+
 def _differentials(chunks: list[str], parsed: ParsedCase) -> None:
     for chunk in chunks:
         lines = [line.strip() for line in chunk.split("\n") if line.strip()]
@@ -214,6 +258,11 @@ def _differentials(chunks: list[str], parsed: ParsedCase) -> None:
             for line in lines:
                 name = plain_text(re.sub(r"^([-*]|\d+\.)\s*", "", line))
                 parsed.differentials.append(ParsedDifferential(diagnosis=shorten(name, 200)))
+        elif "," in lines[0] and not sentences(lines[0])[1:] and len(lines[0]) <= 300:
+            # "DDx: phlebolith, calcified iliac artery, appendicolith"
+            for name in re.split(r"\s*[,;]\s*(?:and\s+|or\s+)?", plain_text(lines[0]).rstrip(".")):
+                if name:
+                    parsed.differentials.append(ParsedDifferential(diagnosis=shorten(name, 200)))
         else:
             text = plain_text(chunk)
             first = sentences(text)[0] if text else ""
@@ -222,37 +271,6 @@ def _differentials(chunks: list[str], parsed: ParsedCase) -> None:
             )
     if parsed.differentials:
         parsed.placed.append(f"differential: {len(parsed.differentials)} item(s)")
-
-
-def _questions(chunks: list[str], state: State, parsed: ParsedCase) -> None:
-    number = 0
-    for chunk in chunks:
-        for line in chunk.split("\n"):
-            line = line.strip()
-            if not line:
-                continue
-            match = QUESTION.match(line)
-            if match:
-                number = int(match.group(1) or match.group(2))
-                parsed.questions.append(
-                    ParsedQuestion(number=number, prompt=plain_text(match.group(3)))
-                )
-            elif line.startswith(("-", "*")) or not parsed.questions:
-                number += 1
-                parsed.questions.append(ParsedQuestion(number=number, prompt=plain_text(line[1:])))
-            else:
-                parsed.questions[-1].prompt += " " + plain_text(line)
-    for question in parsed.questions:
-        answer = state.answers.pop(question.number, None)
-        if answer:
-            question.explanation = "\n\n".join(plain_text(a) for a in answer if a.strip())
-    for number, answer in sorted(state.answers.items()):
-        parsed.unplaced.append(f"answer {number} has no question: {shorten(' '.join(answer), 120)}")
-    if parsed.questions:
-        parsed.placed.append(
-            f"questions: {len(parsed.questions)}, "
-            f"{sum(1 for q in parsed.questions if q.explanation)} with their answer"
-        )
 
 
 _TITLE_SPLIT = re.compile(r"\s*:\s+|\s+(?:mimicking|masquerading as|presenting as)\s+", re.I)
@@ -264,19 +282,31 @@ _ON_MODALITY = re.compile(
 
 def _titles(state: State, parsed: ParsedCase) -> None:
     diagnosis = parsed.text("diagnosis")
+    series = bool(state.title and SERIES_TITLE.search(state.title))
+    if series:
+        # "Case of the Week - Week 37" names the series, not the case.
+        parsed.fields.setdefault("source_reference", state.title[:200])
+        parsed.placed.append("source_reference: the title names a series, not the case")
+    asked = [q for q in parsed.questions if "diagnos" in q.prompt.lower() and q.explanation]
+    answer = asked[-1].explanation.strip().split("\n")[0] if asked else ""
     if diagnosis:
         parsed.placed.append("diagnosis: from its own heading or label")
-    elif state.title:
+    elif answer and len(answer) <= 80 and len(answer.split()) <= 10:
+        # The answer to "What is the diagnosis?" says it better than a title would.
+        parsed.fields["diagnosis"] = plain_text(answer).rstrip(".")[:300]
+        parsed.notes.append(f"diagnosis taken from the answer ('{answer}'): check it")
+    elif state.title and not series:
         guess = _TITLE_SPLIT.split(state.title)[0]
         guess = _ON_MODALITY.sub("", guess).strip() or state.title
         parsed.fields["diagnosis"] = guess[:300]
         parsed.notes.append(f"diagnosis taken from the title ('{guess}'): check it")
     else:
         parsed.notes.append("no diagnosis found: write one before submitting")
-    known = state.title or parsed.text("diagnosis")
+    title = "" if series else state.title
+    known = title or parsed.text("diagnosis")
     if known:
         parsed.fields["known_title"] = shorten(known, 200)
-        parsed.placed.append("known_title: " + ("the title" if state.title else "the diagnosis"))
+        parsed.placed.append("known_title: " + ("the title" if title else "the diagnosis"))
 
 
 def _presentation(parsed: ParsedCase) -> None:
@@ -296,7 +326,8 @@ def _presentation(parsed: ParsedCase) -> None:
 def _findings(parsed: ParsedCase) -> None:
     if parsed.text("findings"):
         return
-    answered = [q.explanation for q in parsed.questions if q.explanation]
+    # Rationales of lettered choices explain the choices, not the images.
+    answered = [q.explanation for q in parsed.questions if q.explanation and not q.choices]
     if answered:
         parsed.fields["findings"] = "\n\n".join(answered)
         parsed.notes.append("findings: drawn from the quiz answers; edit them down")
@@ -312,7 +343,7 @@ def _findings(parsed: ParsedCase) -> None:
 def _demographics(parsed: ParsedCase) -> None:
     for name in ("presentation", "full_history"):
         match = AGE_SEX.search(parsed.text(name))
-        if match:
+        if match and parsed.fields.get("patient_age") is None:
             parsed.fields["patient_age"] = int(match.group(1))
             word = match.group(2).lower()
             female = word in {"woman", "lady", "female", "girl"}
@@ -340,17 +371,33 @@ def _demographics(parsed: ParsedCase) -> None:
         parsed.placed.append(f"modalities: {parsed.fields['modalities']} (from the text)")
 
 
-def _default_question(parsed: ParsedCase) -> None:
-    diagnosis = parsed.text("diagnosis")
-    asks_diagnosis = [q for q in parsed.questions if "diagnos" in q.prompt.lower()]
-    for question in asks_diagnosis:
-        if diagnosis and diagnosis not in question.accepted:
-            question.accepted.append(diagnosis)
-    if not parsed.questions and diagnosis:
-        parsed.questions.append(
-            ParsedQuestion(number=1, prompt="What is your diagnosis?", accepted=[diagnosis])
-        )
-        parsed.notes.append("added the question 'What is your diagnosis?' (none in the text)")
-    for question in parsed.questions:
-        if not question.accepted:
-            parsed.notes.append(f"question {question.number}: add accepted answers or choices")
+def _stem(state: State, parsed: ParsedCase) -> None:
+    """A stem read under a section other than the opening text stays where it was read."""
+    if (
+        state.choice_questions
+        and not parsed.text("presentation")
+        and not state.sections.get("preamble")
+    ):
+        parsed.notes.append("the question has no vignette: write the presentation")
+
+
+_AGE_LINE = re.compile(r"^age\s*:\s*(\d{1,3})\s*(?:years?|y)?\b", re.IGNORECASE)
+_SEX_LINE = re.compile(r"^(?:gender|sex)\s*:\s*(male|female|m|f)\b", re.IGNORECASE)
+
+
+def _patient_data(chunks: list[str], parsed: ParsedCase) -> None:
+    """'Age: 67 years' and 'Gender: Male' lines; anything else there is kept unplaced."""
+    for chunk in chunks:
+        for line in chunk.split("\n"):
+            text = plain_text(line)
+            age = _AGE_LINE.match(text)
+            sex = _SEX_LINE.match(text)
+            if age and int(age.group(1)) <= 130:
+                parsed.fields["patient_age"] = int(age.group(1))
+                parsed.placed.append("patient_age: from the patient data")
+            elif sex:
+                female = sex.group(1).lower().startswith("f")
+                parsed.fields["patient_sex"] = Sex.FEMALE if female else Sex.MALE
+                parsed.placed.append("patient_sex: from the patient data")
+            elif text:
+                parsed.unplaced.append(f"patient data: {text}")

@@ -45,6 +45,7 @@ class ParsedLab:
     value: str
     unit: str = ""
     reference_range: str = ""
+    before_reveal: bool = False
 
 
 @dataclass
@@ -82,3 +83,6 @@ class State:
     sections: dict[str, list[str]] = field(default_factory=dict)
     answers: dict[int, list[str]] = field(default_factory=dict)
     last_answer: int | None = None
+    # Questions made of lettered choices, and where their stem (the vignette) was read.
+    choice_questions: list[ParsedQuestion] = field(default_factory=list)
+    stem_bucket: str = ""

@@ -16,35 +16,54 @@ Documents come in many shapes, so it works by paragraphs and recognises:
 import re
 
 from teachingfile.importing.assemble import finish
-from teachingfile.importing.parsed import ParsedCase, ParsedFigure, State
+from teachingfile.importing.blocks import split_blocks
+from teachingfile.importing.mail import split_email
+from teachingfile.importing.parsed import (
+    ParsedCase,
+    ParsedChoice,
+    ParsedFigure,
+    ParsedQuestion,
+    State,
+)
 from teachingfile.importing.patterns import (
     ANSWER_LABEL,
+    ANSWER_LETTER,
     BOILERPLATE,
     BOLD_LABEL,
     BOLD_LINE,
     CAPTION,
+    CASE_NUMBER_LINE,
+    CHOICE,
     DOI,
+    LAB,
     LINE_VALUES,
     MD_HEADING,
     PLAIN_LABEL,
+    RATING_LINE,
     clean_markup,
     heading_bucket,
     norm_heading,
     plain_text,
+    sentences,
     shorten,
-    split_paragraphs,
 )
 from teachingfile.importing.provenance import provenance, set_authors
+from teachingfile.importing.sweep import keep_every_line
 
 __all__ = ["heading_bucket", "parse_document"]
 
 
 def parse_document(text: str) -> ParsedCase:
+    """Read a write-up; every non-blank line ends in a field, a list or the unplaced text."""
     parsed = ParsedCase()
     state = State()
-    for paragraph in split_paragraphs(clean_markup(text)):
-        _read_paragraph(paragraph, state, parsed)
+    source = clean_markup(text)
+    body, mail_lines = split_email(source)
+    parsed.unplaced.extend(mail_lines)
+    for block in split_blocks(body):
+        _read_paragraph(block, state, parsed)
     finish(state, parsed)
+    keep_every_line(source, parsed)
     return parsed
 
 
@@ -54,7 +73,16 @@ def _read_paragraph(paragraph: str, state: State, parsed: ParsedCase) -> None:
         return
     first = lines[0]
     if BOILERPLATE.match(plain_text(first)) and len(lines) == 1:
-        parsed.ignored.append(shorten(plain_text(first), 80))
+        parsed.ignored.append(plain_text(first))
+        return
+    rating = RATING_LINE.match(plain_text(first))
+    if rating and len(lines) == 1:
+        parsed.rating = (int(rating.group(1)), int(rating.group(2)))
+        return
+    case_number = CASE_NUMBER_LINE.match(plain_text(first))
+    if case_number and len(lines) == 1 and not state.seen_section:
+        parsed.fields.setdefault("source_reference", f"Case {case_number.group(1)}")
+        parsed.placed.append(f"source_reference: Case {case_number.group(1)}")
         return
     if state.title and plain_text(first) == state.title and len(lines) == 1:
         return  # a running page header repeating the title
@@ -82,13 +110,20 @@ def _read_paragraph(paragraph: str, state: State, parsed: ParsedCase) -> None:
             state.seen_section = True
             state.last_answer = int(answer.group(1))
             state.answers.setdefault(state.last_answer, []).append(
-                " ".join([rest, *lines[1:]]).strip()
+                "\n".join([rest, *lines[1:]]).strip()
             )
             return
         bucket = heading_bucket(label)
         if bucket is not None and not (state.bucket == "references" and bucket == "references"):
-            _label(bucket, label, " ".join([rest, *lines[1:]]).strip(), state, parsed)
+            _label(bucket, label, "\n".join([rest, *lines[1:]]).strip(), state, parsed)
             return
+        if state.bucket == "presentation" and not LAB.match(first):
+            # An unknown label under the presentation may be anything (an impression, the
+            # answer): it goes to the author, never to what residents read first.
+            state.bucket = "unsure"
+
+    if state.bucket not in ("rationale", "answers") and _choice_block(lines, state):
+        return
 
     bold_line = BOLD_LINE.match(first)
     if bold_line and len(lines) == 1:
@@ -153,6 +188,8 @@ def _heading(text: str, *, level: int, state: State, parsed: ParsedCase) -> None
             parsed.ignored.append(plain)
             state.bucket = None
         else:
+            if state.bucket == "presentation":
+                state.bucket = "unsure"  # see the unknown label above
             # A sub-heading inside a section stays with its text.
             add_text(state, plain + ":")
         return
@@ -164,7 +201,7 @@ def _label(bucket: str, label: str, value: str, state: State, parsed: ParsedCase
     """A 'Label: value' line; section labels with no value open the section."""
     value = value.strip()
     if bucket == "ignore_line":
-        parsed.ignored.append(shorten(f"{plain_text(label)}: {value}", 80))
+        parsed.ignored.append(f"{plain_text(label)}: {value}")
         return
     if bucket == "authors":
         set_authors(value, parsed)
@@ -188,14 +225,78 @@ def _label(bucket: str, label: str, value: str, state: State, parsed: ParsedCase
         if value:
             add_text(state, value)
         return
+    if bucket == "answers" and _answer_letter(value, state, parsed):
+        return
     state.bucket = bucket
     state.seen_section = True
     if value:
-        if bucket == "diagnosis":
-            if not parsed.text("diagnosis"):
-                parsed.fields["diagnosis"] = plain_text(value)
-            return
+        if bucket == "diagnosis" and not parsed.text("diagnosis"):
+            first, _, rest = value.partition("\n")
+            parsed.fields["diagnosis"] = plain_text(first)
+            if not rest.strip():
+                return
+            value = rest
         add_text(state, value)
+
+
+def _choice_block(lines: list[str], state: State) -> bool:
+    """Lettered choices: a single-best-answer question whose prompt is the text just before."""
+    matches = [CHOICE.match(line) for line in lines]
+    if len(lines) < 2 or not all(matches):
+        return False
+    letters = "".join(m.group("letter").lower() for m in matches if m)
+    if letters != "abcdefghij"[: len(letters)]:
+        return False
+    bucket = state.bucket or "preamble"
+    chunks = state.sections.get(bucket, [])
+    prompt = ""
+    if chunks:
+        said = sentences(" ".join(chunks[-1].split()))
+        if said and said[-1].endswith("?"):
+            prompt = said[-1]
+            rest = " ".join(said[:-1])
+            if rest:
+                chunks[-1] = rest
+            else:
+                chunks.pop()
+    question = ParsedQuestion(
+        number=len(state.choice_questions) + 1,
+        prompt=prompt or "Choose the best answer.",
+        kind="single",
+        choices=[ParsedChoice(text=plain_text(m.group("text"))) for m in matches if m],
+    )
+    state.choice_questions.append(question)
+    state.stem_bucket = bucket
+    return True
+
+
+def _answer_letter(value: str, state: State, parsed: ParsedCase) -> bool:
+    """'Answer: D. Painless thyroiditis' marks choice D of the last lettered question."""
+    if not state.choice_questions:
+        return False
+    question = state.choice_questions[-1]
+    first, _, rest = value.partition("\n")
+    match = ANSWER_LETTER.match(plain_text(first))
+    if not match:
+        return False
+    index = "abcdefghij".index(match.group("letter").lower())
+    if index >= len(question.choices):
+        return False
+    for i, choice in enumerate(question.choices):
+        choice.correct = i == index
+    named = plain_text(match.group("text") or "").strip(" .")
+    if named and named.lower() != question.choices[index].text.lower().strip(" ."):
+        # The answer line words it differently: keep its wording with the explanation.
+        question.explanation = f"Answer: {named}"
+    parsed.placed.append(
+        f"question {question.number}: choice {match.group('letter').upper()} is correct"
+    )
+    # What follows the answer explains it, choice by choice or as a whole.
+    state.bucket = "rationale"
+    state.seen_section = True
+    if rest.strip():
+        add_text(state, rest)
+    return True
 
 
 def add_text(state: State, paragraph: str) -> None:

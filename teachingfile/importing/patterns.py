@@ -7,6 +7,7 @@ paragraphs, sentences).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -23,11 +24,33 @@ HEADINGS: dict[str, str] = {
     "case report": "full_history",
     "case presentation": "full_history",
     "case description": "full_history",
+    "hx": "presentation",
+    "case history": "presentation",
+    "clinical information": "presentation",
+    "clinical details": "presentation",
+    "patient data": "patient_data",
+    "patient details": "patient_data",
+    "labs": "labs",
+    "laboratory": "labs",
+    "laboratory values": "labs",
+    "laboratory findings": "labs",
+    "lab values": "labs",
     "question": "questions",
     "questions": "questions",
     "answer": "answers",
     "answers": "answers",
     "findings": "findings",
+    "imaging description": "findings",
+    "image findings": "findings",
+    "the answer": "answers",
+    "correct answer": "answers",
+    "rationale": "rationale",
+    "rationales": "rationale",
+    "explanation": "rationale",
+    "explanations": "rationale",
+    "dx": "diagnosis",
+    "ddx": "differential",
+    "case discussion": "discussion",
     "imaging findings": "findings",
     "radiological findings": "findings",
     "diagnosis": "diagnosis",
@@ -100,7 +123,7 @@ BOILERPLATE = re.compile(
 MD_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*\s*$")
 BOLD_LABEL = re.compile(r"^\*\*(?P<label>[^*]{1,60}?)\s*(?::\s*\*\*|\*\*\s*:)\s*(?P<rest>.*)$")
 BOLD_LINE = re.compile(r"^\*\*(?P<label>[^*]{1,60}?)\*\*\s*$")
-PLAIN_LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z /()\-]{1,40}?)\s*:\s*(?P<rest>.*)$")
+PLAIN_LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z0-9 /()\-]{1,40}?)\s*:\s*(?P<rest>.*)$")
 CAPTION = re.compile(
     r"^(?:\*\*)?(?P<label>(?:Figure|Fig\.?)\s*(?P<num>\d{1,2}(?-i:[A-Z])?|(?-i:[A-Z])))\.?(?:\*\*)?"
     r"\s*[-–—:.]?\s*(?:\*\*)?\s*(?P<text>\S.*)$",
@@ -108,6 +131,17 @@ CAPTION = re.compile(
 )
 QUESTION = re.compile(r"^(?:[-*]\s*)?(?:Q(?:uestion)?\s*(\d+)|(\d+))\s*[.:)]\s*(.+)$", re.I)
 ANSWER_LABEL = re.compile(r"^answer\s*(\d+)$", re.IGNORECASE)
+# "A. Graves disease", "(b) Goitre", "C) ..." : one lettered choice of a question.
+CHOICE = re.compile(r"^(?:[-*]\s*)?\(?(?P<letter>[A-Ja-j])[.)]\s+(?P<text>\S.*)$")
+# "D", "D.", "D. Painless thyroiditis", "(D) ..." after an "Answer:" label.
+ANSWER_LETTER = re.compile(r"^\(?(?P<letter>[A-Ja-j])\b[.)]?(?:\s+(?P<text>.*))?$")
+# A title that names a series, not the case ("Case 14872", "Case of the Week - Week 37").
+SERIES_TITLE = re.compile(
+    r"^(?:.*\bcase of the (?:week|month|day)\b.*|(?:case|item|quiz|question|unknown)"
+    r"\s*(?:no\.?\s*)?#?\s*\d+)$",
+    re.IGNORECASE,
+)
+CASE_NUMBER_LINE = re.compile(r"^Case\s+(?:No\.?\s*)?#?\s*(\d+)$", re.IGNORECASE)
 DOI = re.compile(r"\b(10\.\d{4,9}/[^\s<>\]\[()\"']+[^\s<>\]\[()\"'.,;])")
 URL = re.compile(r"https?://[^\s<>)\]]+")
 JOURNAL_CITATION = re.compile(r"\b(19|20)\d{2}\s*[;,]\s*\d+\s*\(\s*\d+\s*\)\s*:\s*\d+")
@@ -120,6 +154,7 @@ LAB = re.compile(
     r"\s*(?:\((?:nl|normal|ref(?:erence)?)\.?:?\s*(?P<range>[^)]+)\))?\s*$"
 )
 RATING = re.compile(r"#D(\d)\b.*?#Q(\d)\b")
+RATING_LINE = re.compile(r"^(?:rating:?\s*)?#D(\d)\s*#Q(\d)$", re.IGNORECASE)
 DATE_MDY = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{2,4})\b")
 ACR_CODE = re.compile(r"\b\d{1,2}\.\d{1,4}\b")
 DEGREES = re.compile(r"\b(M\.?D\.?|Ph\.?D\.?|MBBS|FRCR|DO)\b")
@@ -152,6 +187,7 @@ def clean_markup(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     text = re.sub(r"<sup>.*?</sup>", "", text, flags=re.IGNORECASE | re.DOTALL)
     text = re.sub(r"<((?:https?|mailto):[^>\s]+)>", r"\1", text)
+    text = re.sub(r"<([^<>\s@]+@[^<>\s]+)>", r"\1", text)  # an e-mail address
     text = re.sub(r"</?[a-zA-Z][^>]{0,200}>", "", text)
     text = re.sub(r"\\([\\_*\[\]()#`>-])", r"\1", text)
     # [text](url): keep the words; the address of a reference stays in its citation text.
@@ -171,6 +207,7 @@ def norm_heading(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=2048)
 def heading_bucket(text: str) -> str | None:
     """The bucket for a heading, allowing small typos ("Discusion", "Refrences")."""
     name = norm_heading(text)
