@@ -116,7 +116,7 @@ def finish(state: State, parsed: ParsedCase) -> None:
     bare_answer(sections.get("answers", []), parsed)
     _stem(state, parsed)
     _titles(state, parsed)
-    _presentation(parsed)
+    _presentation(parsed, from_history_section=bool(sections.get("full_history")))
     _findings(parsed)
     _patient_data(sections.get("patient_data", []), parsed)
     _demographics(parsed)
@@ -309,12 +309,15 @@ def _titles(state: State, parsed: ParsedCase) -> None:
         parsed.placed.append("known_title: " + ("the title" if title else "the diagnosis"))
 
 
-def _presentation(parsed: ParsedCase) -> None:
+def _presentation(parsed: ParsedCase, *, from_history_section: bool) -> None:
     if parsed.text("presentation"):
         return
     history = parsed.text("full_history")
-    if history:
-        parsed.fields["presentation"] = sentences(history.split("\n\n")[0])[0]
+    first = sentences(history.split("\n\n")[0])[0] if history else ""
+    # A section headed as the history, or untitled text that opens on the patient
+    # ("A 45-year-old woman..."); other untitled text may be anything.
+    if first and (from_history_section or AGE_SEX.search(first)):
+        parsed.fields["presentation"] = first
         parsed.notes.append(
             "presentation: the first sentence of the history; check it does not give the "
             "diagnosis away"

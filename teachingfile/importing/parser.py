@@ -138,6 +138,11 @@ def _read_paragraph(paragraph: str, state: State, parsed: ParsedCase) -> None:
             _heading(first, level=3, state=state, parsed=parsed)
             return
 
+    if state.bucket == "presentation" and _unknown_heading(first):
+        # A heading the importer does not know ends the presentation: what follows may
+        # be anything, so it goes to the author rather than to residents.
+        state.bucket = "unsure"
+
     if provenance(paragraph, lines, state, parsed):
         return
     if (
@@ -237,6 +242,19 @@ def _label(bucket: str, label: str, value: str, state: State, parsed: ParsedCase
                 return
             value = rest
         add_text(state, value)
+
+
+def _unknown_heading(line: str) -> bool:
+    """A short line in title case or capitals with no sentence in it ("Impression")."""
+    if BOLD_LINE.match(line) or MD_HEADING.match(line):
+        return True
+    words = plain_text(line).rstrip(":").split()
+    return (
+        0 < len(words) <= 4
+        and not line.rstrip().endswith((".", ",", ";", "?", "!"))
+        and all(w[:1].isupper() or w.lower() in ("of", "and", "the", "&") for w in words)
+        and not any(ch.isdigit() for ch in line)
+    )
 
 
 def _choice_block(lines: list[str], state: State) -> bool:

@@ -137,6 +137,7 @@ def case_spec(parsed: ParsedCase) -> CaseSpec:
                 "value": lab.value,
                 "unit": lab.unit,
                 "reference_range": lab.reference_range,
+                "shown_before_reveal": lab.before_reveal,
             }
             for lab in parsed.lab_values
         ],
