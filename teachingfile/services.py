@@ -317,6 +317,10 @@ class FigureSpec:
     image_name: str = ""
     annotated: bytes | None = None
     annotated_name: str = ""
+    # An image found inside an imported document: when the pipeline refuses it, the
+    # figure is kept waiting for an upload and ``refused`` says why.
+    optional_image: bool = False
+    refused: str = ""
 
 
 @dataclass
@@ -435,15 +439,30 @@ def _figure_build(
         # A caption without its image: the admin's figure form asks for the file.
         figure.save()
         return
-    items = process_upload(spec.image, filename=spec.image_name, allow_burned_in=allow_burned_in)
+    try:
+        items = process_upload(
+            spec.image, filename=spec.image_name, allow_burned_in=allow_burned_in
+        )
+    except ImageRejected as exc:
+        if not spec.optional_image:
+            raise
+        spec.refused = str(exc)
+        figure.save()
+        return
     figure_store_image(figure, items[0], written)
     if spec.annotated is not None:
-        marked = process_upload(
-            spec.annotated, filename=spec.annotated_name, allow_burned_in=allow_burned_in
-        )
-        if len(marked) != 1:
-            raise ImageRejected(f"{spec.annotated_name} holds {len(marked)} images, not one.")
-        figure_store_annotated(figure, marked[0], written)
+        try:
+            marked = process_upload(
+                spec.annotated, filename=spec.annotated_name, allow_burned_in=allow_burned_in
+            )
+            if len(marked) != 1:
+                raise ImageRejected(f"{spec.annotated_name} holds {len(marked)} images, not one.")
+        except ImageRejected as exc:
+            if not spec.optional_image:
+                raise
+            spec.refused = f"annotated version: {exc}"
+        else:
+            figure_store_annotated(figure, marked[0], written)
     figure.full_clean(exclude=["case"])
     figure.save()
     if len(items) > 1:

@@ -29,6 +29,8 @@ class ParsedFigure:
     # Image bytes found in the document (PDF, Word, MIRC zip); None waits for an upload.
     image: bytes | None = None
     image_name: str = ""
+    annotated: bytes | None = None
+    annotated_name: str = ""
 
 
 @dataclass

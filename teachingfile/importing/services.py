@@ -8,9 +8,21 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 
 from teachingfile import services as case_services
+from teachingfile.imaging import ImageRejected
+from teachingfile.importing.banks import bank_import
+from teachingfile.importing.documents import DocumentImage, read_docx, read_html, read_pdf
+from teachingfile.importing.gift import read_gift
+from teachingfile.importing.mirc import is_mirc_xml, read_mirc
+from teachingfile.importing.moodle import is_moodle_xml, read_moodle_xml
+from teachingfile.importing.parsed import ParsedFigure
 from teachingfile.importing.parser import ParsedCase, parse_document
-from teachingfile.importing.reading import ImportRejected, decode_document
-from teachingfile.models import Case
+from teachingfile.importing.reading import (
+    ImportRejected,
+    check_size,
+    decode_document,
+    suffix_of,
+)
+from teachingfile.models import Case, Question
 from teachingfile.services import AnswerSpec, CaseSpec, ChoiceSpec, FigureSpec, QuestionSpec
 
 # Fields the parser may fill; anything else on Case keeps its default.
@@ -52,6 +64,8 @@ class ImportReport:
     unplaced: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # A question bank makes one draft per question: all their ids (public_id is the first).
+    public_ids: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -61,11 +75,12 @@ class ImportReport:
         """The report as plain lines, for the command and the admin page."""
         if self.error:
             return [f"{self.filename}: NOT IMPORTED - {self.error}"]
-        out = [f"{self.filename}: imported as draft {self.public_id}"]
+        ids = ", ".join(self.public_ids or [self.public_id])
+        out = [f"{self.filename}: imported as draft {ids}"]
         out += [f"  placed   {line}" for line in self.placed]
         out += [f"  UNPLACED {_one_line(line, 160)}" for line in self.unplaced]
         out += [f"  to do    {line}" for line in self.notes]
-        out += [f"  ignored  {line}" for line in self.ignored]
+        out += [f"  ignored  {_one_line(line, 160)}" for line in self.ignored]
         return out
 
 
@@ -75,30 +90,99 @@ def _one_line(text: str, limit: int) -> str:
 
 
 def import_case_file(
-    *, data: bytes, filename: str, owner: AbstractBaseUser | None = None
+    *,
+    data: bytes,
+    filename: str,
+    owner: AbstractBaseUser | None = None,
+    case: Case | None = None,
 ) -> ImportReport:
-    """Import one write-up; a refused file gives a report with the error and writes nothing."""
+    """Import one file; a refused file gives a report with the error and writes nothing.
+
+    Write-ups (Markdown, text, Word, PDF, HTML) and MIRC documents become one draft case;
+    question banks (Moodle XML, GIFT) one draft per question, or join ``case``.
+    """
     try:
-        text = decode_document(data, filename=filename)
-        parsed = parse_document(text)
+        suffix = suffix_of(filename)
+        check_size(data, filename=filename)
+        if suffix == ".gift" or (suffix == ".xml" and is_moodle_xml(data)):
+            return _import_bank(data=data, filename=filename, owner=owner, case=case)
+        if case is not None:
+            raise ImportRejected(
+                f"{filename}: only question banks (Moodle XML, GIFT) join an existing case."
+            )
+        parsed = _parse(data, filename=filename, suffix=suffix)
         if not any(parsed.text(name) for name in ("presentation", "full_history", "diagnosis")):
             raise ImportRejected(
                 f"{filename} has no history, case report or diagnosis that could be recognised; "
                 "is it a case write-up?"
             )
-        case = case_from_parsed(parsed=parsed, owner=owner, filename=filename)
+        built = case_from_parsed(parsed=parsed, owner=owner, filename=filename)
     except ImportRejected as exc:
         return ImportReport(filename=filename, error=exc.message)
+    except ImageRejected as exc:
+        return ImportReport(filename=filename, error=f"{filename}: an image was refused: {exc}")
     except ValidationError as exc:
         # The transaction rolled back: nothing of this file was written.
         return ImportReport(filename=filename, error="; ".join(exc.messages))
     return ImportReport(
         filename=filename,
-        public_id=case.public_id,
+        public_id=built.public_id,
+        public_ids=[built.public_id],
         placed=parsed.placed,
         unplaced=parsed.unplaced,
         ignored=parsed.ignored,
         notes=parsed.notes,
+    )
+
+
+def _parse(data: bytes, *, filename: str, suffix: str) -> ParsedCase:
+    """The file read into a parsed case, with the images a document carries."""
+    if suffix == ".zip" or (suffix == ".xml" and is_mirc_xml(data)):
+        return read_mirc(data, filename=filename)
+    if suffix == ".xml":
+        raise ImportRejected(f"{filename} is neither a MIRCdocument nor a Moodle XML quiz.")
+    if suffix in (".docx", ".pdf"):
+        document = (read_docx if suffix == ".docx" else read_pdf)(data, filename=filename)
+        parsed = parse_document(document.text)
+        _attach_images(parsed, document.images)
+        return parsed
+    text = decode_document(data, filename=filename)
+    if suffix in (".html", ".htm"):
+        text = read_html(text)
+    return parse_document(text)
+
+
+def _attach_images(parsed: ParsedCase, images: list[DocumentImage]) -> None:
+    """Images in document order go to the figures in caption order; extra ones get their own."""
+    for index, image in enumerate(images):
+        if index < len(parsed.figures):
+            figure = parsed.figures[index]
+        else:
+            figure = ParsedFigure(label=f"Image {index + 1}", caption="")
+            parsed.figures.append(figure)
+        figure.image, figure.image_name = image.data, image.name
+    if images:
+        parsed.placed.append(f"images: {len(images)} from the document, through the image pipeline")
+
+
+def _import_bank(
+    *, data: bytes, filename: str, owner: AbstractBaseUser | None, case: Case | None
+) -> ImportReport:
+    if filename.lower().endswith(".gift"):
+        questions = read_gift(decode_document(data, filename=filename), filename=filename)
+    else:
+        questions = read_moodle_xml(data, filename=filename)
+    cases = bank_import(questions=questions, owner=owner, filename=filename, case=case)
+    where = f"added to {case.public_id}" if case else "one draft each"
+    return ImportReport(
+        filename=filename,
+        public_id=cases[0].public_id,
+        public_ids=[c.public_id for c in cases],
+        placed=[f"questions: {len(questions)} ({where})"]
+        + [f"{q.name}: {Question.Kind(q.spec.kind).label.lower()}" for q in questions],
+        unplaced=[line for q in questions for line in q.unplaced],
+        notes=[note for q in questions for note in q.notes]
+        + ([] if case else ["each draft needs its presentation and images"]),
     )
 
 
@@ -151,8 +235,14 @@ def case_spec(parsed: ParsedCase) -> CaseSpec:
             FigureSpec(
                 label=figure.label,
                 caption=figure.caption,
+                alt_text=f"{figure.label} (imported image: describe it without the diagnosis)"
+                if figure.image
+                else "",
                 image=figure.image,
                 image_name=figure.image_name,
+                annotated=figure.annotated,
+                annotated_name=figure.annotated_name,
+                optional_image=True,
             )
             for figure in parsed.figures
         ],
@@ -182,6 +272,9 @@ def case_from_parsed(*, parsed: ParsedCase, owner: AbstractBaseUser | None, file
     case = case_services.case_build(
         spec=spec, owner=owner, note=f"Imported from {filename[:200]}.", exclude=missing
     )
+    for figure in spec.figures:
+        if figure.refused:
+            parsed.notes.append(f"{figure.label}: its image was refused ({figure.refused})")
     if missing:
         parsed.notes.append("still empty, required before review: " + ", ".join(missing))
     return case
