@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from teachingfile.importing.reading import max_bytes
+from teachingfile.importing.reading import SUFFIXES, max_bytes_for
 from teachingfile.importing.services import ImportReport, import_case_file
 
 MAX_FILES = 50
@@ -22,7 +22,10 @@ class _MultipleFileInput(forms.ClearableFileInput):
 
 class _MultipleFileField(forms.FileField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", _MultipleFileInput(attrs={"accept": ".md,.txt,.markdown"}))
+        kwargs.setdefault("widget", _MultipleFileInput(attrs={"accept": ",".join(SUFFIXES)}))
+        # An empty file is not the form's business: the import refuses it by name while
+        # the other files of the batch still import.
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[Any]:
@@ -35,8 +38,10 @@ class _MultipleFileField(forms.FileField):
 class ImportForm(forms.Form):
     files = _MultipleFileField(
         label="Write-ups",
-        help_text=f"Markdown or plain-text files, up to {MAX_FILES} at once and "
-        f"{max_bytes() // 1024} KB each. Each becomes a draft case; nothing is published.",
+        help_text=f"Markdown, plain text, Word (.docx), PDF, HTML, a MIRCdocument or MIRC zip, "
+        f"or a question bank (Moodle XML, GIFT); up to {MAX_FILES} files at once. Each "
+        "write-up becomes a draft case, each bank question a draft of its own (or joins the "
+        "case below); nothing is published.",
     )
 
     def clean_files(self) -> list[Any]:
@@ -55,7 +60,7 @@ def import_cases_view(request: HttpRequest, model_admin: admin.ModelAdmin) -> Ht
         if form.is_valid():
             for upload in form.cleaned_data["files"]:
                 # Read one byte past the limit: enough to refuse a huge file clearly.
-                data = upload.read(max_bytes() + 1)
+                data = upload.read(max_bytes_for(upload.name) + 1)
                 reports.append(
                     import_case_file(data=data, filename=upload.name, owner=request.user)
                 )

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from teachingfile.importing.reading import max_bytes
+from teachingfile.importing.reading import max_bytes_for
 from teachingfile.importing.services import import_case_file
 
 
@@ -47,9 +47,11 @@ class Command(BaseCommand):
 
         if not path.is_file():
             return ImportReport(filename=str(path), error="no such file")
-        if path.stat().st_size > max_bytes():
+        limit = max_bytes_for(path.name)
+        if path.stat().st_size > limit:
             # Refuse before reading a huge file into memory.
-            data = path.open("rb").read(max_bytes() + 1)
+            with path.open("rb") as handle:
+                data = handle.read(limit + 1)
         else:
             data = path.read_bytes()
         return import_case_file(data=data, filename=path.name, owner=owner)
