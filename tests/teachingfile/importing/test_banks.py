@@ -92,10 +92,10 @@ def test_a_moodle_bank_written_elsewhere_is_read() -> None:
     assert len(cases) == 4
     abscess, calcification, sign, stroke = (case.questions.get() for case in cases)
     assert abscess.kind == Question.Kind.SINGLE
-    assert (
-        abscess.prompt
-        == "A solitary ring-enhancing lesion shows **restricted diffusion** in its centre. Which is most likely?"
-    )  # noqa: E501
+    assert abscess.prompt == (
+        "A solitary ring-enhancing lesion shows **restricted diffusion** in its centre. "
+        "Which is most likely?"
+    )
     assert abscess.explanation == "Central restricted diffusion favours pus."
     first = abscess.choices.all()[0]
     assert (first.text, first.is_correct) == ("Pyogenic abscess", True)
