@@ -338,7 +338,7 @@ def _finish(reader: _Reader) -> None:
                     if item:
                         parsed.differentials.append(ParsedDifferential(diagnosis=item[:200]))
         elif bucket == "teaching_points":
-            parsed.fields["teaching_points"] = text
+            parsed.fields["teaching_points"] = f"{parsed.text('teaching_points')}\n\n{text}".strip()
         else:
             parsed.unplaced.extend(chunks)
     if reader.title:
