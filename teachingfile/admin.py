@@ -379,6 +379,16 @@ class CaseAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Imported text not placed",
+            {
+                "classes": ["collapse"],
+                "description": "What an import found no field for (e-mail headers, "
+                "signatures, sections it did not know). Residents never see it: move what "
+                "matters into a field above, then clear it.",
+                "fields": ["unplaced"],
+            },
+        ),
+        (
             "Source and credits",
             {
                 "classes": ["collapse"],

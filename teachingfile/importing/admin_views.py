@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -12,6 +13,7 @@ from django.template.response import TemplateResponse
 
 from teachingfile.importing.reading import SUFFIXES, max_bytes_for
 from teachingfile.importing.services import ImportReport, import_case_file
+from teachingfile.models import Case
 
 MAX_FILES = 50
 
@@ -44,6 +46,30 @@ class ImportForm(forms.Form):
         "case below); nothing is published.",
     )
 
+    case = forms.CharField(
+        label="Add bank questions to case",
+        required=False,
+        max_length=16,
+        help_text="Optional: the id of a case of yours (tf-0012). Questions from a Moodle XML "
+        "or GIFT bank join it instead of becoming drafts of their own.",
+    )
+
+    def __init__(
+        self, *args: Any, may_edit: Callable[[Case], bool] = lambda case: False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.may_edit = may_edit
+
+    def clean_case(self) -> Case | None:
+        public_id = self.cleaned_data["case"].strip()
+        if not public_id:
+            return None
+        case = Case.objects.filter(public_id=public_id).first()
+        # Only a case this user may edit; any other id gets the same answer as a missing one.
+        if case is None or not self.may_edit(case):
+            raise forms.ValidationError(f"No case {public_id} that you can edit.")
+        return case
+
     def clean_files(self) -> list[Any]:
         files = self.cleaned_data["files"]
         if len(files) > MAX_FILES:
@@ -55,17 +81,27 @@ def import_cases_view(request: HttpRequest, model_admin: admin.ModelAdmin) -> Ht
     if not request.user.has_perm("teachingfile.add_case"):
         raise PermissionDenied
     reports: list[ImportReport] = []
+
+    def may_edit(case: Case) -> bool:
+        # The admin's own rule for changing a case (owner, editor or superuser).
+        return bool(model_admin.has_change_permission(request, case))
+
     if request.method == "POST":
-        form = ImportForm(request.POST, request.FILES)
+        form = ImportForm(request.POST, request.FILES, may_edit=may_edit)
         if form.is_valid():
             for upload in form.cleaned_data["files"]:
                 # Read one byte past the limit: enough to refuse a huge file clearly.
                 data = upload.read(max_bytes_for(upload.name) + 1)
                 reports.append(
-                    import_case_file(data=data, filename=upload.name, owner=request.user)
+                    import_case_file(
+                        data=data,
+                        filename=upload.name,
+                        owner=request.user,
+                        case=form.cleaned_data["case"],
+                    )
                 )
     else:
-        form = ImportForm()
+        form = ImportForm(may_edit=may_edit)
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,

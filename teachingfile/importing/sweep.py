@@ -47,6 +47,11 @@ def words(text: str) -> set[str]:
     return out
 
 
+def date_forms(value: dt.date) -> str:
+    """A date as sources write it: 4/26/2004, 26.4.04, 20040426."""
+    return f"{value.month} {value.day} {value.year} {value.year % 100} {value:%Y%m%d}"
+
+
 def placed_text(parsed: ParsedCase) -> Iterable[str]:
     """Every piece of text the draft will hold."""
     for name, value in parsed.fields.items():
@@ -54,8 +59,8 @@ def placed_text(parsed: ParsedCase) -> Iterable[str]:
             yield Sex(value).label
         elif value is not None:
             yield str(value)
-            if isinstance(value, dt.date):  # also as the source wrote it (4/26/2004)
-                yield f"{value.month} {value.day} {value.year} {value.year % 100}"
+            if isinstance(value, dt.date):
+                yield date_forms(value)
     yield from parsed.keywords
     for lab in parsed.lab_values:
         yield f"{lab.name} {lab.value} {lab.unit} {lab.reference_range}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from teachingfile.importing.sweep import date_forms
 from teachingfile.models import Case, Sex
 
 
@@ -13,6 +14,8 @@ def draft_text(case: Case) -> str:
         if f.name not in ("id", "owner", "patient_sex")
     ]
     parts.append(Sex(case.patient_sex).label)
+    if case.source_date:
+        parts.append(date_forms(case.source_date))
     parts += [k.name for k in case.keywords.all()]
     parts += [f"{x.name} {x.value} {x.unit} {x.reference_range}" for x in case.lab_values.all()]
     parts += [f"{d.diagnosis} {d.note}" for d in case.differentials.all()]

@@ -189,3 +189,29 @@ def test_faculty_export_questions_from_the_admin(client: Client, faculty: Abstra
         assert response.status_code == 200
         assert marker in response.content
         assert response["Content-Disposition"].startswith("attachment")
+
+
+def test_faculty_add_bank_questions_to_their_own_case_from_the_admin(
+    client: Client, faculty: AbstractUser
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    mine = _source_case()
+    mine.owner = faculty
+    mine.save()
+    theirs = _source_case()
+    client.force_login(faculty)
+    bank = (SAMPLES / "bank.gift").read_bytes()
+    refused = client.post(
+        "/admin/teachingfile/case/import/",
+        {"files": [SimpleUploadedFile("chest.gift", bank)], "case": theirs.public_id},
+    )
+    assert f"No case {theirs.public_id} that you can edit." in refused.content.decode()
+    assert theirs.questions.count() == 3
+    done = client.post(
+        "/admin/teachingfile/case/import/",
+        {"files": [SimpleUploadedFile("chest.gift", bank)], "case": mine.public_id},
+    )
+    assert "1 of 1 file imported" in done.content.decode()
+    assert mine.questions.count() == 7
+    assert Case.objects.count() == 2
