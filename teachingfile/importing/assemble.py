@@ -290,7 +290,8 @@ def _titles(state: State, parsed: ParsedCase) -> None:
     asked = [q for q in parsed.questions if "diagnos" in q.prompt.lower() and q.explanation]
     answer = asked[-1].explanation.strip().split("\n")[0] if asked else ""
     if diagnosis:
-        parsed.placed.append("diagnosis: from its own heading or label")
+        if not any(line.startswith("diagnosis:") for line in parsed.placed):
+            parsed.placed.append("diagnosis: from its own heading or label")
     elif answer and len(answer) <= 80 and len(answer.split()) <= 10:
         # The answer to "What is the diagnosis?" says it better than a title would.
         parsed.fields["diagnosis"] = plain_text(answer).rstrip(".")[:300]
