@@ -166,9 +166,10 @@ def _keywords(chunks: list[str], parsed: ParsedCase) -> None:
     for chunk in chunks:
         for item in re.split(r"[\n;,]", chunk):
             word = plain_text(item).strip(" -.").lower()
-            if RATING.search(item):
-                rating = RATING.search(item)
-                parsed.rating = (int(rating.group(1)), int(rating.group(2)))  # type: ignore[union-attr]
+            rating = RATING.search(item)
+            if rating:
+                # "#D2 #Q4" is the source's rating, not a keyword.
+                parsed.rating = (int(rating.group(1)), int(rating.group(2)))
                 continue
             if word and len(word) <= 100 and word not in parsed.keywords:
                 parsed.keywords.append(word)

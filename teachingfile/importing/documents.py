@@ -12,10 +12,14 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import nh3
 
 from teachingfile.importing.reading import ImportRejected
+
+if TYPE_CHECKING:
+    from docx.text.paragraph import Paragraph
 
 # Uncompressed size a Word file may unpack to: a zip bomb is refused before it is read.
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
@@ -61,6 +65,8 @@ def _kind(filename: str) -> str:
 def read_docx(data: bytes, *, filename: str) -> ExtractedDocument:
     import docx
     from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
     check_zip(data, filename=filename)
     try:
@@ -72,9 +78,9 @@ def read_docx(data: bytes, *, filename: str) -> ExtractedDocument:
     body = document.element.body
     for child in body.iterchildren():
         if child.tag == qn("w:p"):
-            lines.append(_docx_paragraph(docx.text.paragraph.Paragraph(child, document)))
+            lines.append(_docx_paragraph(Paragraph(child, document)))
         elif child.tag == qn("w:tbl"):
-            table = docx.table.Table(child, document)
+            table = Table(child, document)
             rows = [" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows]
             lines.append("\n".join(rows))
         for blip in child.iter(qn("a:blip")):
@@ -87,11 +93,11 @@ def read_docx(data: bytes, *, filename: str) -> ExtractedDocument:
     return ExtractedDocument(text="\n\n".join(line for line in lines if line), images=images)
 
 
-def _docx_paragraph(paragraph: object) -> str:
-    text = paragraph.text.strip()  # type: ignore[attr-defined]
+def _docx_paragraph(paragraph: Paragraph) -> str:
+    text = paragraph.text.strip()
     if not text:
         return ""
-    style = (getattr(paragraph.style, "name", "") or "").lower()  # type: ignore[attr-defined]
+    style = (getattr(paragraph.style, "name", "") or "").lower()
     heading = re.match(r"heading (\d)", style)
     if heading:
         return "#" * int(heading.group(1)) + " " + text
@@ -99,7 +105,7 @@ def _docx_paragraph(paragraph: object) -> str:
         return "# " + text
     if style.startswith("list"):
         return "- " + text
-    runs = [r for r in paragraph.runs if r.text.strip()]  # type: ignore[attr-defined]
+    runs = [r for r in paragraph.runs if r.text.strip()]
     if runs and all(r.bold for r in runs):
         return f"**{text}**"
     if runs and runs[0].bold:

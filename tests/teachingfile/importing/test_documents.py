@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import docx
 import pytest
@@ -127,7 +128,7 @@ def test_a_broken_document_is_refused_with_its_name(
 
 
 def test_a_batch_with_an_empty_file_imports_the_others_and_names_it(
-    client: Client, faculty: AbstractUser, tmp_path: object, capsys: pytest.CaptureFixture[str]
+    client: Client, faculty: AbstractUser
 ) -> None:
     client.force_login(faculty)
     response = client.post(
@@ -146,12 +147,10 @@ def test_a_batch_with_an_empty_file_imports_the_others_and_names_it(
     assert Case.objects.get().diagnosis == "Lateral epicondylitis"
 
 
-def test_the_command_reads_a_word_file(
-    tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
-) -> None:
-    good = tmp_path / "elbow.docx"  # type: ignore[operator]
+def test_the_command_reads_a_word_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "elbow.docx"
     good.write_bytes(_docx(with_image=False))
-    empty = tmp_path / "blank.md"  # type: ignore[operator]
+    empty = tmp_path / "blank.md"
     empty.write_bytes(b"")
     with pytest.raises(CommandError):
         call_command("import_cases", str(good), str(empty))
