@@ -215,3 +215,12 @@ def test_faculty_add_bank_questions_to_their_own_case_from_the_admin(
     assert "1 of 1 file imported" in done.content.decode()
     assert mine.questions.count() == 7
     assert Case.objects.count() == 2
+
+
+def test_the_import_command_adds_bank_questions_to_a_named_case(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    case = _source_case()
+    call_command("import_cases", str(SAMPLES / "bank.moodle.xml"), "--case", case.public_id)
+    assert f"bank.moodle.xml: imported as draft {case.public_id}" in capsys.readouterr().out
+    assert case.questions.count() == 7
