@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from teachingfile.importing.banks import BankQuestion, choice_shares, fraction_text
+from teachingfile.importing.documents import read_html
 from teachingfile.importing.reading import ImportRejected
 from teachingfile.models import Question
 from teachingfile.services import AnswerSpec, ChoiceSpec, QuestionSpec
@@ -82,12 +83,15 @@ def _read_question(chunk: str, number: int) -> BankQuestion | str:
     form = _FORMAT.match(body)
     if form:
         body = body[form.end() :]
+    html = bool(form and form.group("format") == "html")
     opening = _find(body, "{")
     closing = _find(body, "}", opening + 1) if opening >= 0 else -1
     if opening < 0 or closing < 0:
         return f"{name} (a description with no answers)"
     before, block, after = body[:opening], body[opening + 1 : closing], body[closing + 1 :]
     prompt = unescape(before) + (f" _____ {unescape(after)}" if after.strip() else "")
+    if html:
+        prompt = read_html(prompt)
     general = ""
     split = _find(block, "####")
     if split >= 0:

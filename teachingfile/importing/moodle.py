@@ -68,6 +68,8 @@ def read_moodle_xml(data: bytes, *, filename: str) -> list[BankQuestion]:
             continue
         item = reader(element, name)
         item.category = category
+        if element.find(".//file") is not None:
+            item.notes.append(f"{name}: its embedded images were not imported; upload them")
         item.unplaced += [
             f"moodle {child.tag}: {_text(child) or ''.join(child.itertext()).strip()}"
             for child in element

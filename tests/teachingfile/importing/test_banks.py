@@ -224,3 +224,20 @@ def test_the_import_command_adds_bank_questions_to_a_named_case(
     call_command("import_cases", str(SAMPLES / "bank.moodle.xml"), "--case", case.public_id)
     assert f"bank.moodle.xml: imported as draft {case.public_id}" in capsys.readouterr().out
     assert case.questions.count() == 7
+
+
+def test_html_question_text_is_cleaned_and_embedded_images_are_named() -> None:
+    (gift,) = read_gift(
+        "::Sign::[html]<p>Which <b>sign</b>?</p><script>x()</script> {=Halo ~Crescent}",
+        filename="h.gift",
+    )
+    assert gift.spec.prompt == "Which **sign**?"
+    moodle = (
+        b'<quiz><question type="shortanswer"><name><text>Pic</text></name>'
+        b'<questiontext format="html"><text>What is shown?</text>'
+        b'<file name="a.png" encoding="base64">iVBORw0KGgo=</file></questiontext>'
+        b'<answer fraction="100"><text>gas</text></answer></question></quiz>'
+    )
+    report = import_case_file(data=moodle, filename="pic.xml")
+    assert report.ok, report.error
+    assert "Pic: its embedded images were not imported; upload them" in report.notes
