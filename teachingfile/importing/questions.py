@@ -108,7 +108,10 @@ def bare_answer(chunks: list[str], parsed: ParsedCase) -> None:
 
 def default_question(parsed: ParsedCase) -> None:
     diagnosis = parsed.text("diagnosis")
-    asks_diagnosis = [q for q in parsed.questions if "diagnos" in q.prompt.lower()]
+    # Questions of choices are answered by their correct choice, not by typed answers.
+    asks_diagnosis = [
+        q for q in parsed.questions if "diagnos" in q.prompt.lower() and not q.choices
+    ]
     for question in asks_diagnosis:
         if diagnosis and diagnosis not in question.accepted:
             question.accepted.append(diagnosis)
@@ -118,5 +121,5 @@ def default_question(parsed: ParsedCase) -> None:
         )
         parsed.notes.append("added the question 'What is your diagnosis?' (none in the text)")
     for question in parsed.questions:
-        if not question.accepted:
+        if not question.accepted and not question.choices:
             parsed.notes.append(f"question {question.number}: add accepted answers or choices")

@@ -79,6 +79,7 @@ def test_an_in_training_item_becomes_a_single_best_answer_question() -> None:
     choices = list(question.choices.all())
     assert [c.text for c in choices][:2] == ["Graves disease", "Toxic multinodular goitre"]
     assert [c.text for c in choices if c.is_correct] == ["Painless thyroiditis"]
+    assert not question.accepted_answers.exists()
     assert all(c.rationale for c in choices)
     assert choices[3].rationale.startswith("Postpartum painless thyroiditis")
     assert case.diagnosis == "Painless thyroiditis"
