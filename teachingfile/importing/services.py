@@ -66,6 +66,8 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     # A question bank makes one draft per question: all their ids (public_id is the first).
     public_ids: list[str] = field(default_factory=list)
+    # Set when the questions of a bank joined an existing case instead.
+    joined: bool = False
 
     @property
     def ok(self) -> bool:
@@ -76,7 +78,8 @@ class ImportReport:
         if self.error:
             return [f"{self.filename}: NOT IMPORTED - {self.error}"]
         ids = ", ".join(self.public_ids or [self.public_id])
-        out = [f"{self.filename}: imported as draft {ids}"]
+        done = "questions added to" if self.joined else "imported as draft"
+        out = [f"{self.filename}: {done} {ids}"]
         out += [f"  placed   {line}" for line in self.placed]
         out += [f"  UNPLACED {_one_line(line, 160)}" for line in self.unplaced]
         out += [f"  to do    {line}" for line in self.notes]
@@ -178,6 +181,7 @@ def _import_bank(
         filename=filename,
         public_id=cases[0].public_id,
         public_ids=[c.public_id for c in cases],
+        joined=case is not None,
         placed=[f"questions: {len(questions)} ({where})"]
         + [f"{q.name}: {Question.Kind(q.spec.kind).label.lower()}" for q in questions],
         unplaced=[line for q in questions for line in q.unplaced],

@@ -222,7 +222,7 @@ def test_the_import_command_adds_bank_questions_to_a_named_case(
 ) -> None:
     case = _source_case()
     call_command("import_cases", str(SAMPLES / "bank.moodle.xml"), "--case", case.public_id)
-    assert f"bank.moodle.xml: imported as draft {case.public_id}" in capsys.readouterr().out
+    assert f"bank.moodle.xml: questions added to {case.public_id}" in capsys.readouterr().out
     assert case.questions.count() == 7
 
 
