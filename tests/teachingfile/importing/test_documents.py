@@ -157,3 +157,25 @@ def test_the_command_reads_a_word_file(tmp_path: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert "elbow.docx: imported as draft tf-0001" in out
     assert "blank.md: NOT IMPORTED - blank.md is empty." in out
+
+
+def test_word_pdf_and_web_drafts_hold_every_word_and_reveal_nothing_early() -> None:
+    from teachingfile.importing.documents import read_docx, read_html, read_pdf
+    from teachingfile.importing.sweep import LABEL_WORDS, words
+    from tests.teachingfile.importing.helpers import draft_text, pre_reveal_text
+
+    lines = ["Case report", "A 58-year-old man with a hot toe.", "Diagnosis", "Tophaceous gout"]
+    page = b"<h2>History</h2><p>A 30-year-old woman.</p><h2>Findings</h2><p>Hilar nodes.</p>"
+    sources = {
+        "elbow.docx": (_docx(with_image=False), lambda d: read_docx(d, filename="x").text),
+        "gout.pdf": (pdf_document(lines), lambda d: read_pdf(d, filename="x").text),
+        "page.html": (page, lambda d: read_html(d.decode())),
+    }
+    for filename, (data, text_of) in sources.items():
+        report = import_case_file(data=data, filename=filename)
+        assert report.ok, report.error
+        case = Case.objects.get(public_id=report.public_id)
+        assert words(text_of(data)) - words(draft_text(case)) - LABEL_WORDS == set(), filename
+        assert case.diagnosis or case.findings, filename
+        for secret in filter(None, (case.diagnosis, case.findings)):
+            assert secret.lower() not in pre_reveal_text(case), filename

@@ -83,6 +83,10 @@ def test_a_mircdocument_fills_the_case() -> None:
     assert all(not f.image and f.stage == "reveal" and not f.neutral_caption for f in figures)
     assert any("image1.jpg is not in the file" in note for note in notes)
     # What has no field is kept for the author only.
+    public = pre_reveal_text(case)
+    for secret in (case.diagnosis, case.findings, case.discussion, correct.rationale):
+        assert secret.lower() not in public
+    assert all(f.caption.lower() not in public for f in figures)
     for kept in ("l.okafor@riverside.example", "Resident", "Ask about aspirin"):
         assert kept in case.unplaced
         assert kept.lower() not in pre_reveal_text(case)
