@@ -52,6 +52,8 @@ from teachingfile.importing.sweep import keep_every_line
 
 __all__ = ["heading_bucket", "parse_document"]
 
+_QUESTION_BUCKETS = (None, "preamble", "presentation", "full_history", "questions")
+
 
 def parse_document(text: str) -> ParsedCase:
     """Read a write-up; every non-blank line ends in a field, a list or the unplaced text."""
@@ -122,7 +124,9 @@ def _read_paragraph(paragraph: str, state: State, parsed: ParsedCase) -> None:
             # answer): it goes to the author, never to what residents read first.
             state.bucket = "unsure"
 
-    if state.bucket not in ("rationale", "answers") and _choice_block(lines, state):
+    # Lettered choices make a question only where a question can be asked: a lettered list
+    # inside the findings or the discussion stays there, after the reveal.
+    if state.bucket in _QUESTION_BUCKETS and _choice_block(lines, state):
         return
 
     bold_line = BOLD_LINE.match(first)

@@ -216,3 +216,12 @@ def test_no_answer_section_lands_in_a_pre_reveal_field_whatever_the_layout(
         for marker in ("zebra", "quagga", "okapi", "tapir", "yak"):
             assert marker not in shown, (style, order, parsed.text("presentation"))
         assert "cough" in parsed.text("presentation")
+
+
+def test_a_lettered_list_in_the_discussion_is_not_a_question() -> None:
+    parsed = parse_document(
+        "## History\n\nA 40-year-old man with a cough.\n\n## Discussion\n\n"
+        "Why does the halo matter?\n\nA. Zebrahalo fungal infection\nB. Quaggahalo bleed"
+    )
+    assert not [q for q in parsed.questions if q.choices]
+    assert "Zebrahalo" in parsed.text("discussion")
