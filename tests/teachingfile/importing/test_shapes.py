@@ -225,3 +225,9 @@ def test_a_lettered_list_in_the_discussion_is_not_a_question() -> None:
     )
     assert not [q for q in parsed.questions if q.choices]
     assert "Zebrahalo" in parsed.text("discussion")
+
+
+def test_a_rating_under_the_keywords_is_a_rating_not_a_keyword() -> None:
+    parsed = parse_document("History: A cough.\n\nKeywords:\nsarcoidosis, hilar nodes\n#D2 #Q4")
+    assert parsed.keywords == ["sarcoidosis", "hilar nodes"]
+    assert parsed.rating == (2, 4)
