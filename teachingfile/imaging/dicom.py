@@ -43,18 +43,10 @@ from .validation import MAX_TOTAL_PIXELS, check_pixels
 # What the brief promises to decode with pydicom + numpy + Pillow. Anything else (JPEG-LS,
 # JPEG lossless, HTJ2K, video...) is refused by name rather than half-supported through
 # whichever optional plugin happens to be installed.
-SUPPORTED_SYNTAXES = frozenset(
-    {
-        ImplicitVRLittleEndian,
-        ExplicitVRLittleEndian,
-        ExplicitVRBigEndian,
-        DeflatedExplicitVRLittleEndian,
-        RLELossless,
-        JPEGBaseline8Bit,
-        JPEG2000Lossless,
-        JPEG2000,
-    }
-)
+SUPPORTED_SYNTAXES = frozenset({
+    ImplicitVRLittleEndian, ExplicitVRLittleEndian, ExplicitVRBigEndian,
+    DeflatedExplicitVRLittleEndian, RLELossless, JPEGBaseline8Bit, JPEG2000Lossless, JPEG2000,
+})
 
 CT_PRESETS: dict[str, tuple[float, float]] = {  # name -> (centre, width)
     "soft tissue": (40.0, 400.0),
@@ -66,26 +58,10 @@ BURNED_IN_MESSAGE = (
     "This DICOM is flagged as having burned-in annotation; confirm it is clean to upload it"
 )
 
-_READ_ERRORS = (
-    InvalidDicomError,
-    ValueError,
-    TypeError,
-    KeyError,
-    IndexError,
-    EOFError,
-    OSError,
-    struct.error,
-    NotImplementedError,
-    AttributeError,
-    OverflowError,
-)
-_REQUIRED_PIXEL_ATTRIBUTES = (
-    "Rows",
-    "Columns",
-    "BitsAllocated",
-    "SamplesPerPixel",
-    "PhotometricInterpretation",
-)
+_READ_ERRORS = (InvalidDicomError, ValueError, TypeError, KeyError, IndexError, EOFError,
+                OSError, struct.error, NotImplementedError, AttributeError, OverflowError)
+_REQUIRED_PIXEL_ATTRIBUTES = ("Rows", "Columns", "BitsAllocated", "SamplesPerPixel",
+                              "PhotometricInterpretation")
 
 
 @dataclass
@@ -104,22 +80,13 @@ class Instance:
     def sort_key(self) -> tuple[int, float, float, str]:
         number = self.ds.get("InstanceNumber")
         has_number = number is not None and str(number).strip() != ""
-        return (
-            0 if has_number else 1,
-            float(number) if has_number else 0.0,
-            _slice_position(self.ds),
-            self.label,
-        )
+        return (0 if has_number else 1, float(number) if has_number else 0.0,
+                _slice_position(self.ds), self.label)
 
 
-def load_instance(
-    raw: bytes,
-    label: str,
-    *,
-    allow_burned_in: bool,
-    uid_map: MutableMapping[str, str],
-    require_image: bool = True,
-) -> Instance | None:
+def load_instance(raw: bytes, label: str, *, allow_burned_in: bool,
+                  uid_map: MutableMapping[str, str], require_image: bool = True
+                  ) -> Instance | None:
     """Read, check and de-identify one DICOM file; None if it has no image and none is required."""
     ds = _read(raw)
     if "PixelData" not in ds:
@@ -141,18 +108,16 @@ def _read(raw: bytes) -> Dataset:
     try:
         return pydicom.dcmread(io.BytesIO(raw), force=False)
     except _READ_ERRORS as exc:
-        raise ImageRejected(
-            "The file is a damaged or invalid DICOM file", code="dicom_invalid"
-        ) from exc
+        raise ImageRejected("The file is a damaged or invalid DICOM file",
+                            code="dicom_invalid") from exc
 
 
 def check_transfer_syntax(ds: Dataset) -> None:
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     if not syntax:
-        raise ImageRejected(
-            "The DICOM file does not declare its transfer syntax", code="dicom_syntax"
-        )
+        raise ImageRejected("The DICOM file does not declare its transfer syntax",
+                            code="dicom_syntax")
     uid = UID(str(syntax))
     if uid not in SUPPORTED_SYNTAXES:
         name = uid.name if uid.name != str(uid) else "unknown"
@@ -171,9 +136,8 @@ def _check_geometry(ds: Dataset) -> int:
         frames = int(ds.get("NumberOfFrames") or 1)
         width, height = int(ds.Columns), int(ds.Rows)
     except (TypeError, ValueError) as exc:
-        raise ImageRejected(
-            "The DICOM image has an unreadable size or frame count", code="dicom_invalid"
-        ) from exc
+        raise ImageRejected("The DICOM image has an unreadable size or frame count",
+                            code="dicom_invalid") from exc
     check_pixels(width, height, max(frames, 1))
     return max(frames, 1)
 
@@ -230,9 +194,8 @@ def _frames(instance: Instance) -> Iterator[np.ndarray]:
         ) from exc
 
 
-def _render_frame(
-    instance: Instance, index: int, frame: np.ndarray, position: int
-) -> ProcessedImage:
+def _render_frame(instance: Instance, index: int, frame: np.ndarray, position: int
+                  ) -> ProcessedImage:
     ds = instance.ds
     photometric = str(ds.PhotometricInterpretation).upper()
     presets: dict[str, bytes] = {}
@@ -240,10 +203,8 @@ def _render_frame(
         values = _modality_values(frame, ds, index)
         pixels, centre, width = _voi(values, ds, index)
         if str(ds.get("Modality", "")).upper() == "CT":
-            presets = {
-                name: encode.encode_display(_as_image(window(values, c, w), ds))
-                for name, (c, w) in CT_PRESETS.items()
-            }
+            presets = {name: encode.encode_display(_as_image(window(values, c, w), ds))
+                       for name, (c, w) in CT_PRESETS.items()}
         image = _as_image(pixels, ds)
     else:
         centre = width = None
@@ -281,9 +242,8 @@ def _modality_values(frame: np.ndarray, ds: Dataset, index: int) -> np.ndarray:
     return np.asarray(apply_modality_lut(frame, source), dtype=np.float32)
 
 
-def _voi(
-    values: np.ndarray, ds: Dataset, index: int
-) -> tuple[np.ndarray, float | None, float | None]:
+def _voi(values: np.ndarray, ds: Dataset, index: int
+         ) -> tuple[np.ndarray, float | None, float | None]:
     """8-bit pixels and the window used (None when a VOI LUT table was applied)."""
     header = _header_window(ds, index)
     if header is not None:
@@ -300,9 +260,8 @@ def _voi(
 
 
 def _header_window(ds: Dataset, index: int) -> tuple[float, float] | None:
-    source: Dataset | None = (
-        ds if "WindowCenter" in ds else _functional_group(ds, index, "FrameVOILUTSequence")
-    )
+    source: Dataset | None = ds if "WindowCenter" in ds else _functional_group(
+        ds, index, "FrameVOILUTSequence")
     if source is None or "WindowCenter" not in source or "WindowWidth" not in source:
         return None
     centre, width = _first(source.WindowCenter), _first(source.WindowWidth)
@@ -313,7 +272,8 @@ def _header_window(ds: Dataset, index: int) -> tuple[float, float] | None:
 
 def _first(value: Any) -> float | None:
     try:
-        first = value[0] if isinstance(value, (list, tuple, pydicom.multival.MultiValue)) else value
+        first = value[0] if isinstance(value, (list, tuple, pydicom.multival.MultiValue)) \
+            else value
         number = float(first)
     except (TypeError, ValueError, IndexError):
         return None
@@ -359,10 +319,8 @@ def _colour_to_8bit(frame: np.ndarray, ds: Dataset, photometric: str) -> np.ndar
 
 def _functional_group(ds: Dataset, index: int, keyword: str) -> Dataset | None:
     """The item of ``keyword`` for frame ``index``, per-frame first, then shared."""
-    for group_keyword, item_index in (
-        ("PerFrameFunctionalGroupsSequence", index),
-        ("SharedFunctionalGroupsSequence", 0),
-    ):
+    for group_keyword, item_index in (("PerFrameFunctionalGroupsSequence", index),
+                                      ("SharedFunctionalGroupsSequence", 0)):
         groups = ds.get(group_keyword)
         if groups and item_index < len(groups) and keyword in groups[item_index]:
             sequence = groups[item_index][keyword]
@@ -384,9 +342,8 @@ def _slice_position(ds: Dataset) -> float:
         return position[2] if len(position) == 3 else 0.0
 
 
-def facts(
-    instance: Instance, index: int, centre: float | None, width: float | None
-) -> dict[str, Any]:
+def facts(instance: Instance, index: int, centre: float | None, width: float | None
+          ) -> dict[str, Any]:
     """JSON-ready, de-identified facts worth keeping with the figure."""
     ds = instance.ds
     return {

@@ -84,9 +84,8 @@ def encode_display(im: Image.Image) -> bytes:
                 return data
         # Even q40 is too big (pure noise): give up resolution rather than the budget.
         width, height = image.size
-        image = image.resize(
-            (max(1, width * 4 // 5), max(1, height * 4 // 5)), Image.Resampling.LANCZOS
-        )
+        image = image.resize((max(1, width * 4 // 5), max(1, height * 4 // 5)),
+                             Image.Resampling.LANCZOS)
 
 
 def encode_thumbnail(im: Image.Image) -> bytes:

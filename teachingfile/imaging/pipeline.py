@@ -40,7 +40,8 @@ def process_upload(
     if fmt in ("jpeg", "png", "webp"):
         return [process_raster(raw, fmt)]
     if fmt == "dicom":
-        instance = dicom.load_instance(raw, filename, allow_burned_in=allow_burned_in, uid_map={})
+        instance = dicom.load_instance(raw, filename, allow_burned_in=allow_burned_in,
+                                       uid_map={})
         assert instance is not None  # require_image=True never returns None
         return _render([instance])
     return _process_zip(raw, max_bytes=max_bytes, allow_burned_in=allow_burned_in)
@@ -52,22 +53,14 @@ def _process_zip(raw: bytes, *, max_bytes: int, allow_burned_in: bool) -> list[P
     for member in iter_zip_members(raw, max_member_bytes=max_bytes):
         try:
             if sniff_member(member.data) != "dicom":
-                raise ImageRejected(
-                    "it is not a DICOM file; a ZIP may only hold DICOM "
-                    "(upload JPEG, PNG or WebP images one by one)",
-                    code="zip",
-                )
-            instance = dicom.load_instance(
-                member.data,
-                member.name,
-                allow_burned_in=allow_burned_in,
-                uid_map=uid_map,
-                require_image=False,
-            )
+                raise ImageRejected("it is not a DICOM file; a ZIP may only hold DICOM "
+                                    "(upload JPEG, PNG or WebP images one by one)", code="zip")
+            instance = dicom.load_instance(member.data, member.name,
+                                           allow_burned_in=allow_burned_in,
+                                           uid_map=uid_map, require_image=False)
         except ImageRejected as exc:
-            raise ImageRejected(
-                f"{member.name} (in the ZIP): {exc.message}", code=exc.code
-            ) from exc
+            raise ImageRejected(f"{member.name} (in the ZIP): {exc.message}",
+                                code=exc.code) from exc
         if instance is not None:
             instances.append(instance)
     if not instances:

@@ -26,17 +26,8 @@ _HEADER_READERS = {
     "webp": WebPImagePlugin.WebPImageFile,
 }
 # What a damaged file can make Pillow's decoders raise.
-_DECODE_ERRORS = (
-    OSError,
-    SyntaxError,
-    ValueError,
-    EOFError,
-    struct.error,
-    IndexError,
-    TypeError,
-    KeyError,
-    Image.DecompressionBombError,
-)
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError,
+                  TypeError, KeyError, Image.DecompressionBombError)
 
 
 def process_raster(raw: bytes, fmt: str) -> ProcessedImage:
@@ -67,9 +58,8 @@ def declared_size(raw: bytes, fmt: str) -> tuple[int, int]:
     try:
         header = _HEADER_READERS[fmt](io.BytesIO(raw))
     except _DECODE_ERRORS as exc:
-        raise ImageRejected(
-            f"The file is a corrupt {name}: its header cannot be read", code="corrupt"
-        ) from exc
+        raise ImageRejected(f"The file is a corrupt {name}: its header cannot be read",
+                            code="corrupt") from exc
     with header:
         return header.size
 
@@ -91,9 +81,8 @@ def decode(raw: bytes, fmt: str) -> Image.Image:
     except _DECODE_ERRORS as exc:
         if "truncat" in str(exc).lower():
             raise ImageRejected(f"The file is a truncated {name}", code="truncated") from exc
-        raise ImageRejected(
-            f"The file is a corrupt {name}: it cannot be decoded", code="corrupt"
-        ) from exc
+        raise ImageRejected(f"The file is a corrupt {name}: it cannot be decoded",
+                            code="corrupt") from exc
     return image
 
 

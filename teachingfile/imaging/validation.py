@@ -43,11 +43,8 @@ def read_limited(data: bytes | IO[bytes], max_bytes: int) -> bytes:
         # pulling all of it into memory.
         raw = data.read(max_bytes + 1)
     if len(raw) > max_bytes:
-        size = (
-            f"is {_megabytes(len(raw))}"
-            if isinstance(data, (bytes, bytearray, memoryview))
+        size = f"is {_megabytes(len(raw))}" if isinstance(data, (bytes, bytearray, memoryview)) \
             else f"is larger than {_megabytes(max_bytes)}"
-        )
         raise ImageRejected(
             f"The file {size}; the limit is {_megabytes(max_bytes)}", code="too_large"
         )
@@ -109,21 +106,17 @@ def _describe_refused(raw: bytes) -> str:
             return f"The file is an HTML page, not an image: {ACCEPTED}"
         return f"The file is text, not an image: {ACCEPTED}"
     if raw[:128].count(0) == 128 or len(raw) < 132:
-        return (
-            f"The file is not a recognised image (a DICOM file needs its 'DICM' header): {ACCEPTED}"
-        )
+        return ("The file is not a recognised image (a DICOM file needs its 'DICM' "
+                f"header): {ACCEPTED}")
     return f"The file is not a recognised image format: {ACCEPTED}"
 
 
 def _as_text(head: bytes) -> str | None:
     """Decode ``head`` if it looks like text (UTF-8/UTF-16, no control bytes), else None."""
-    for bom, encoding in (
-        (b"\xef\xbb\xbf", "utf-8"),
-        (b"\xff\xfe", "utf-16-le"),
-        (b"\xfe\xff", "utf-16-be"),
-    ):
+    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"),
+                          (b"\xfe\xff", "utf-16-be")):
         if head.startswith(bom):
-            return head[len(bom) :].decode(encoding, "ignore")
+            return head[len(bom):].decode(encoding, "ignore")
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -139,9 +132,8 @@ def _as_text(head: bytes) -> str | None:
 def check_pixels(width: int, height: int, frames: int = 1) -> None:
     """Refuse an image whose declared size is too large, before anything is decoded."""
     if width <= 0 or height <= 0:
-        raise ImageRejected(
-            f"Image declares an invalid size of {width} x {height} pixels", code="corrupt"
-        )
+        raise ImageRejected(f"Image declares an invalid size of {width} x {height} pixels",
+                            code="corrupt")
     if width * height > MAX_PIXELS:
         raise ImageRejected(
             f"Image is {width} x {height} pixels; the limit is "
@@ -188,7 +180,9 @@ def iter_zip_members(raw: bytes, *, max_member_bytes: int) -> Iterator[ZipMember
             if info.is_dir() or _is_ignored(info.filename):
                 continue
             if info.flag_bits & 0x1:
-                raise ImageRejected(f"The ZIP entry '{info.filename}' is encrypted", code="zip")
+                raise ImageRejected(
+                    f"The ZIP entry '{info.filename}' is encrypted", code="zip"
+                )
             data = _read_member(archive, info, max_member_bytes)
             total += len(data)
             if total > ZIP_MAX_UNCOMPRESSED:
@@ -197,10 +191,8 @@ def iter_zip_members(raw: bytes, *, max_member_bytes: int) -> Iterator[ZipMember
 
 
 def _zip_too_big() -> str:
-    return (
-        f"The ZIP archive expands to more than {_megabytes(ZIP_MAX_UNCOMPRESSED)}; "
-        "upload the series in parts"
-    )
+    return (f"The ZIP archive expands to more than {_megabytes(ZIP_MAX_UNCOMPRESSED)}; "
+            "upload the series in parts")
 
 
 def _check_member_name(info: zipfile.ZipInfo) -> None:
@@ -223,21 +215,19 @@ def _check_member_name(info: zipfile.ZipInfo) -> None:
 def _is_ignored(name: str) -> bool:
     parts = name.split("/")
     base = parts[-1]
-    return parts[0] == "__MACOSX" or base.lower() in ZIP_IGNORED_NAMES or base.startswith("._")
+    return (
+        parts[0] == "__MACOSX"
+        or base.lower() in ZIP_IGNORED_NAMES
+        or base.startswith("._")
+    )
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     try:
         with archive.open(info) as member:
             data = member.read(limit + 1)
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        OSError,
-        EOFError,
-        NotImplementedError,
-        RuntimeError,
-    ) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError,
+            RuntimeError) as exc:
         raise ImageRejected(
             f"The ZIP entry '{info.filename}' is damaged or uses unsupported compression",
             code="zip",
