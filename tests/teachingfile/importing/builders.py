@@ -7,8 +7,6 @@ import zipfile
 
 from PIL import Image
 
-from tests.teachingfile.imaging.builders import encode, gradient
-
 GPS_IFD = 0x8825
 
 
@@ -19,7 +17,12 @@ def jpeg_with_gps(size: tuple[int, int] = (320, 240)) -> bytes:
     gps = exif.get_ifd(GPS_IFD)
     gps[1] = "N"
     gps[2] = (51.0, 30.0, 26.0)
-    return encode(gradient(size), "JPEG", exif=exif.tobytes(), comment=b"ward 7 bed 3")
+    # A gradient, so the encoder has real pixels to keep (built here, not shared: the
+    # image tests' builders belong to the pipeline's own tests).
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif.tobytes(), comment=b"ward 7 bed 3")
+    return buffer.getvalue()
 
 
 def _pdf_string(text: str) -> str:

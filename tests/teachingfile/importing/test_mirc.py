@@ -100,6 +100,9 @@ def test_patient_identifiers_are_never_stored() -> None:
 
 
 def test_a_mirc_zip_brings_its_images_through_the_pipeline() -> None:
+    # The source images really carry a position and a camera, or this proves nothing.
+    source = jpeg_with_gps()
+    assert Image.open(io.BytesIO(source)).getexif().get_ifd(GPS_IFD) and b"SecretPhone" in source
     case, notes = _import(_zip(), "osteoid.zip")
     first, second = case.figures.all()
     assert first.image and first.display and first.annotated_image and second.image
