@@ -356,6 +356,14 @@ def _transition_action(to_status: str, label: str) -> Any:
     return admin.action(description=label)(action)
 
 
+def _download(data: bytes, filename: str, content_type: str) -> Any:
+    from django.http import HttpResponse
+
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     list_display = ["public_id", "unknown_title", "known_title", "status", "owner", "updated_at"]
@@ -380,6 +388,8 @@ class CaseAdmin(admin.ModelAdmin):
         _transition_action(Case.Status.DRAFT, "Return to draft"),
         _transition_action(Case.Status.RETIRED, "Retire"),
         "export_as_bundle",
+        "export_questions_moodle",
+        "export_questions_gift",
     ]
     fieldsets = [
         (None, {"fields": ["public_id", "status", "preview_link"]}),
@@ -418,6 +428,16 @@ class CaseAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Imported text not placed",
+            {
+                "classes": ["collapse"],
+                "description": "What an import found no field for (e-mail headers, "
+                "signatures, sections it did not know). Residents never see it: move what "
+                "matters into a field above, then clear it.",
+                "fields": ["unplaced"],
+            },
+        ),
+        (
             "Source and credits",
             {
                 "classes": ["collapse"],
@@ -432,6 +452,23 @@ class CaseAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    # Question banks for an LMS (issue 20): the questions of the selected cases.
+    @admin.action(description="Export questions as Moodle XML", permissions=["view"])
+    def export_questions_moodle(self, request: HttpRequest, queryset: QuerySet[Case]) -> Any:
+        from teachingfile.importing.banks import questions_for_export
+        from teachingfile.importing.moodle import write_moodle_xml
+
+        data = write_moodle_xml(questions_for_export(queryset.order_by("public_id")))
+        return _download(data, "questions.xml", "application/xml")
+
+    @admin.action(description="Export questions as GIFT", permissions=["view"])
+    def export_questions_gift(self, request: HttpRequest, queryset: QuerySet[Case]) -> Any:
+        from teachingfile.importing.banks import questions_for_export
+        from teachingfile.importing.gift import write_gift
+
+        text = write_gift(questions_for_export(queryset.order_by("public_id")))
+        return _download(text.encode(), "questions.gift.txt", "text/plain; charset=utf-8")
 
     @admin.action(description="Export as bundle", permissions=["view"])
     def export_as_bundle(self, request: HttpRequest, queryset: QuerySet[Case]) -> Any:

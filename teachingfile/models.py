@@ -175,6 +175,14 @@ class Case(models.Model):
         max_length=200, blank=True, help_text="Case number or id in the source."
     )
     licence = models.CharField(max_length=300, blank=True)
+    # Import (issue 20): source text no field took. For the author only: never rendered
+    # to residents, before or after the reveal, and never indexed for search.
+    unplaced = models.TextField(
+        "unplaced import text",
+        blank=True,
+        help_text="Text from an imported document that found no field. Shown to authors "
+        "only, never to residents: move it into a field or delete it.",
+    )
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -17,7 +19,20 @@ from django.utils import timezone
 
 from people import audit
 from teachingfile import roles
-from teachingfile.models import Case, Figure, Series, StatusChange
+from teachingfile.models import (
+    AcceptedAnswer,
+    Case,
+    Choice,
+    DifferentialDiagnosis,
+    Figure,
+    Keyword,
+    LabValue,
+    Question,
+    Rating,
+    Reference,
+    Series,
+    StatusChange,
+)
 
 if TYPE_CHECKING:
     from teachingfile.imaging import ProcessedImage
@@ -382,3 +397,196 @@ def figures_from_upload(
         delete_files(written)
         raise
     return figures
+
+
+# ---------------------------------------------------------------------------------------
+# Building a whole case from a description (importers; seeding and bundles could share it)
+
+
+@dataclass
+class ChoiceSpec:
+    text: str
+    is_correct: bool = False
+    rationale: str = ""
+
+
+@dataclass
+class AnswerSpec:
+    """An accepted answer of a free-text question; score below 1 is partial credit."""
+
+    text: str
+    score: float = 1.0
+
+
+@dataclass
+class QuestionSpec:
+    prompt: str
+    kind: str = Question.Kind.FREE_TEXT
+    explanation: str = ""
+    choices: list[ChoiceSpec] = dataclass_field(default_factory=list)
+    accepted: list[AnswerSpec] = dataclass_field(default_factory=list)
+
+
+@dataclass
+class FigureSpec:
+    """A figure; without image bytes it waits for its image (the admin asks for it)."""
+
+    label: str
+    caption: str = ""
+    neutral_caption: str = ""
+    alt_text: str = ""
+    stage: str = Figure.Stage.REVEAL
+    image: bytes | None = None
+    image_name: str = ""
+    annotated: bytes | None = None
+    annotated_name: str = ""
+    # An image found inside an imported document: when the pipeline refuses it, the
+    # figure is kept waiting for an upload and ``refused`` says why.
+    optional_image: bool = False
+    refused: str = ""
+
+
+@dataclass
+class CaseSpec:
+    """Everything a case holds, as plain values: what case_build writes in one go."""
+
+    fields: dict[str, object] = dataclass_field(default_factory=dict)
+    keywords: list[str] = dataclass_field(default_factory=list)
+    # LabValue, DifferentialDiagnosis, Reference and Rating rows as keyword arguments.
+    lab_values: list[dict[str, object]] = dataclass_field(default_factory=list)
+    differentials: list[dict[str, object]] = dataclass_field(default_factory=list)
+    references: list[dict[str, object]] = dataclass_field(default_factory=list)
+    ratings: list[dict[str, object]] = dataclass_field(default_factory=list)
+    figures: list[FigureSpec] = dataclass_field(default_factory=list)
+    questions: list[QuestionSpec] = dataclass_field(default_factory=list)
+
+
+def _fit(value: str, limit: int | None) -> str:
+    return value if not limit or len(value) <= limit else value[: limit - 1] + "…"
+
+
+def question_add(*, case: Case, spec: QuestionSpec, order: int) -> Question:
+    """Write one question with its choices and accepted answers on a saved case."""
+    question = Question(
+        case=case, order=order, kind=spec.kind, prompt=spec.prompt, explanation=spec.explanation
+    )
+    question.full_clean(exclude=["case"])
+    question.save()
+    Choice.objects.bulk_create(
+        Choice(
+            question=question,
+            order=i,
+            text=_fit(choice.text, 300),
+            is_correct=choice.is_correct,
+            rationale=choice.rationale,
+        )
+        for i, choice in enumerate(spec.choices)
+    )
+    AcceptedAnswer.objects.bulk_create(
+        AcceptedAnswer(question=question, text=_fit(answer.text, 300), score=answer.score)
+        for answer in spec.accepted
+    )
+    return question
+
+
+@transaction.atomic
+def case_build(
+    *,
+    spec: CaseSpec,
+    owner: AbstractBaseUser | None,
+    note: str,
+    status: str = Status.DRAFT,
+    public_id: str = "",
+    exclude: Sequence[str] = (),
+    allow_burned_in: bool = False,
+) -> Case:
+    """Write a whole case (fields, lists, figures with their images, questions) atomically.
+
+    ``exclude`` names required fields a draft may still lack. Figure images go through the
+    image pipeline (validated, metadata stripped); files written before a failure are
+    removed again. Raises ValidationError or ImageRejected before anything is kept.
+    """
+    case = Case(public_id=public_id or next_public_id(), owner=owner, status=status)
+    for name, value in spec.fields.items():
+        setattr(case, name, value)
+    if status == Status.PUBLISHED:
+        case.published_at = timezone.now()
+    case.full_clean(exclude=["owner", *exclude])
+    case.save()
+    StatusChange.objects.create(case=case, from_status="", to_status=status, by=owner, note=note)
+    if spec.keywords:
+        case.keywords.set(
+            [Keyword.objects.get_or_create(name=name[:100])[0] for name in spec.keywords]
+        )
+    LabValue.objects.bulk_create(
+        LabValue(case=case, order=i, **row) for i, row in enumerate(spec.lab_values)
+    )
+    DifferentialDiagnosis.objects.bulk_create(
+        DifferentialDiagnosis(case=case, order=i, **row) for i, row in enumerate(spec.differentials)
+    )
+    Reference.objects.bulk_create(
+        Reference(case=case, order=i, **row) for i, row in enumerate(spec.references)
+    )
+    Rating.objects.bulk_create(Rating(case=case, **row) for row in spec.ratings)
+    written: list[str] = []
+    try:
+        for order, figure_spec in enumerate(spec.figures, start=1):
+            _figure_build(case, figure_spec, order, written, allow_burned_in=allow_burned_in)
+        for order, question_spec in enumerate(spec.questions, start=1):
+            question_add(case=case, spec=question_spec, order=order)
+    except Exception:
+        # The transaction rolls the rows back; the files are ours to remove.
+        delete_files(written)
+        raise
+    from teachingfile.search.services import index_case
+
+    index_case(case)
+    return case
+
+
+def _figure_build(
+    case: Case, spec: FigureSpec, order: int, written: list[str], *, allow_burned_in: bool
+) -> None:
+    from teachingfile.imaging import ImageRejected, process_upload
+
+    figure = Figure(
+        case=case,
+        order=order,
+        label=_fit(spec.label, 40),
+        stage=spec.stage,
+        alt_text=_fit(spec.alt_text or f"{spec.label} (image to be uploaded)", 300),
+        neutral_caption=_fit(spec.neutral_caption, 300),
+        caption=spec.caption,
+    )
+    if spec.image is None:
+        # A caption without its image: the admin's figure form asks for the file.
+        figure.save()
+        return
+    try:
+        items = process_upload(
+            spec.image, filename=spec.image_name, allow_burned_in=allow_burned_in
+        )
+    except ImageRejected as exc:
+        if not spec.optional_image:
+            raise
+        spec.refused = str(exc)
+        figure.save()
+        return
+    figure_store_image(figure, items[0], written)
+    if spec.annotated is not None:
+        try:
+            marked = process_upload(
+                spec.annotated, filename=spec.annotated_name, allow_burned_in=allow_burned_in
+            )
+            if len(marked) != 1:
+                raise ImageRejected(f"{spec.annotated_name} holds {len(marked)} images, not one.")
+        except ImageRejected as exc:
+            if not spec.optional_image:
+                raise
+            spec.refused = f"annotated version: {exc}"
+        else:
+            figure_store_annotated(figure, marked[0], written)
+    figure.full_clean(exclude=["case"])
+    figure.save()
+    if len(items) > 1:
+        figure_add_frames(figure=figure, items=items[1:], written=written)

@@ -1,4 +1,5 @@
-"""Import of existing case write-ups (Markdown or plain text) into draft cases."""
+"""Import of existing cases into drafts: write-ups (Markdown, text, Word, PDF, HTML), MIRC
+teaching files and question banks (Moodle XML, GIFT), and export of question banks."""
 
 from teachingfile.importing.reading import ImportRejected
 

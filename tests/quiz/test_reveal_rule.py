@@ -81,6 +81,7 @@ def _plant() -> Planted:
         credits=_m("credits"),
         authors=_m("authors"),
         companion_note=_m("companionnote"),
+        unplaced=_m("unplaced"),
     )
     case.keywords.add(Keyword.objects.create(name=_m("keyword")))
     LabValue.objects.create(case=case, name="Sodium", value="140", shown_before_reveal=True)
@@ -287,6 +288,8 @@ def test_half_an_answer_reveals_nothing_anywhere(resident: AbstractUser) -> None
         assert _m(word) in revealed, word
     assert _m("knowntitle") in after[f"/search/?q={_m('findings')}"].lower()
     assert any(name in revealed for name in planted.secret_files)
+    # Text the importer could not place is for the author only, even after the reveal.
+    assert _m("unplaced") not in revealed
 
 
 def test_an_unfinished_exam_reveals_nothing_and_holds_an_earned_reveal_back(

@@ -213,3 +213,20 @@ def test_the_case_page_and_the_submit_make_a_fixed_number_of_queries(
     assert big_warm <= MAX_WARM_QUERIES, big_warm
     assert revealed <= MAX_REVEALED_QUERIES, revealed
     assert submit <= MAX_QUERIES, submit
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain-post"])
+def test_it_never_shows_the_unplaced_import_text_to_a_resident(
+    client: Client, resident: AbstractUser, htmx: bool
+) -> None:
+    # Text an import could not place is for the author: not before, not after the reveal.
+    case = CaseFactory(unplaced="Zanzibarunplaced note: Subject line and pager 4471")
+    question = QuestionFactory(case=case)
+    ChoiceFactory(question=question, is_correct=True)
+    client.force_login(resident)
+    before = client.get(case.get_absolute_url()).content.decode()
+    assert "Zanzibarunplaced" not in before and "pager 4471" not in before
+    after = _answer_everything(client, case, htmx=htmx)
+    assert case.diagnosis in after  # the reveal happened
+    assert "Zanzibarunplaced" not in after and "pager 4471" not in after

@@ -6,20 +6,28 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from teachingfile.importing.reading import max_bytes
+from teachingfile.importing.reading import max_bytes_for
 from teachingfile.importing.services import import_case_file
+from teachingfile.models import Case
 
 
 class Command(BaseCommand):
     help = (
-        "Import case write-ups (Markdown or plain text) as draft cases, with a report per "
-        "file of what went where. Nothing is published."
+        "Import case write-ups (Markdown, text, Word, PDF, HTML), MIRC documents and "
+        "question banks (Moodle XML, GIFT) as draft cases, with a report per file of what "
+        "went where. Nothing is published."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="+", metavar="FILE")
         parser.add_argument("--owner", help="Username that will own the drafts.")
         parser.add_argument("--quiet", action="store_true", help="One line per file.")
+        parser.add_argument(
+            "--case",
+            metavar="ID",
+            help="Add the questions of question banks (Moodle XML, GIFT) to this case "
+            "instead of making a draft per question.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         owner = None
@@ -28,10 +36,15 @@ class Command(BaseCommand):
                 owner = get_user_model().objects.get(username=options["owner"])
             except get_user_model().DoesNotExist:
                 raise CommandError(f"No user called {options['owner']!r}.") from None
+        case = None
+        if options["case"]:
+            case = Case.objects.filter(public_id=options["case"]).first()
+            if case is None:
+                raise CommandError(f"No case {options['case']!r}.")
         failed = 0
         for name in options["files"]:
             path = Path(name)
-            report = self._import(path, owner)
+            report = self._import(path, owner, case)
             failed += not report.ok
             lines = report.lines()
             for line in lines[:1] if options["quiet"] else lines:
@@ -42,14 +55,16 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(f"{failed} file(s) could not be imported; see above.")
 
-    def _import(self, path: Path, owner: Any) -> Any:
+    def _import(self, path: Path, owner: Any, case: Case | None) -> Any:
         from teachingfile.importing.services import ImportReport
 
         if not path.is_file():
             return ImportReport(filename=str(path), error="no such file")
-        if path.stat().st_size > max_bytes():
+        limit = max_bytes_for(path.name)
+        if path.stat().st_size > limit:
             # Refuse before reading a huge file into memory.
-            data = path.open("rb").read(max_bytes() + 1)
+            with path.open("rb") as handle:
+                data = handle.read(limit + 1)
         else:
             data = path.read_bytes()
-        return import_case_file(data=data, filename=path.name, owner=owner)
+        return import_case_file(data=data, filename=path.name, owner=owner, case=case)

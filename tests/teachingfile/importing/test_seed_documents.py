@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,10 @@ from django.conf import settings
 from teachingfile.importing.services import import_case_file
 from teachingfile.models import Case
 
-SEEDS = Path(settings.BASE_DIR).parent / "shared" / "seeds"
+# Beside the repository; SEED_DOCUMENTS points elsewhere (a worktree one level deeper).
+SEEDS = Path(
+    os.environ.get("SEED_DOCUMENTS") or Path(settings.BASE_DIR).parent / "shared" / "seeds"
+)
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(
