@@ -256,6 +256,7 @@ def item_analysis(request: HttpRequest) -> HttpResponse:
         "modalities": Modality.choices,
         "regions": Region.choices,
         "categories": Category.choices,
+        "conference_choices": list(reports.CONFERENCE_FILTERS.items()),
         "chart": reports.bar_chart(facility_bars, "facility", 1.0),
         "facility_bars": facility_bars,
         "too_easy": reports.TOO_EASY,

@@ -556,6 +556,13 @@ def item_statistics_by_level(
     return result
 
 
+CONFERENCE_FILTERS = {
+    "include": "All answers",
+    "exclude": "Without live conference answers",
+    "only": "Live conference answers only",
+}
+
+
 @dataclass
 class CaseFilters:
     modality: str = ""
@@ -563,10 +570,13 @@ class CaseFilters:
     category: str = ""
     quiz: int | None = None
     search: str = ""
+    # live conference answers: "include" (default), "exclude" or "only" (CONFERENCE_FILTERS)
+    conference: str = "include"
 
     @classmethod
     def from_query(cls, params: Any) -> CaseFilters:
         quiz = params.get("quiz") or ""
+        conference = params.get("conference") or "include"
         return cls(
             modality=params.get("modality", "")
             if params.get("modality") in Modality.values
@@ -577,6 +587,7 @@ class CaseFilters:
             else "",
             quiz=int(quiz) if quiz.isdigit() else None,
             search=(params.get("q") or "").strip()[:50],
+            conference=conference if conference in CONFERENCE_FILTERS else "include",
         )
 
     def cases(self) -> QuerySet[Case]:
@@ -601,6 +612,10 @@ class CaseFilters:
         responses = first_attempt_responses()
         if self.quiz:
             responses = responses.filter(attempt__quiz_id=self.quiz)
+        if self.conference == "exclude":
+            responses = responses.exclude(attempt__kind=Attempt.Kind.CONFERENCE)
+        elif self.conference == "only":
+            responses = responses.filter(attempt__kind=Attempt.Kind.CONFERENCE)
         if case_ids is not None:
             responses = responses.filter(case_id__in=list(case_ids))
         return responses

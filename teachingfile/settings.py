@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "teachingfile",
     "quiz",
     "teachingfile.search",
+    "live",  # live case conference (docs/live.md)
     "axes",
 ]
 

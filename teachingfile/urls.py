@@ -19,6 +19,7 @@ urlpatterns = [
     path("reports/", include("quiz.report_urls")),
     path("", include("teachingfile.review_urls")),
     path("search/", include("teachingfile.search.urls")),
+    path("live/", include("live.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -172,3 +172,10 @@ class CommentFactory(DjangoModelFactory[Comment]):
     case = factory.SubFactory(CaseFactory)
     author = factory.SubFactory(UserFactory)
     body = "A comment."
+
+
+# Live conference (issue 17): a session over some cases, started as the presenter would.
+def make_live_session(presenter: AbstractUser, cases: list[Case], **extra: object) -> object:
+    from live.services import session_start
+
+    return session_start(presenter=presenter, title="Noon conference", cases=cases, **extra)

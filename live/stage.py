@@ -1,0 +1,203 @@
+"""What a live page shows at each step: the one place that decides it for live sessions.
+
+Participants: the current question's prompt and choices while it is open or closed; the
+spread of answers once the presenter shows it; their own feedback (right or wrong, the
+explanation) only at the reveal. Questions not yet opened never reach them, nor does any
+reveal text before the presenter reveals it. The presenter's big screen shows the case
+as its unknown view, then the question's feedback, and the case's reveal after its last
+question. Case rows come from quiz.reading, which the library's pages use too.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count
+
+from live.models import LiveSession, Participant
+from live.state import State
+from quiz import reading, reports, scoring
+from quiz.models import Response
+from teachingfile.models import Case, Question
+
+Step = LiveSession.Step
+# Free-text spreads show the most common answers (as typed, normalised) and the rest as one.
+TOP_TEXTS = 8
+
+
+def answer_count(state: State) -> int:
+    """How many participants have answered the current question (one row per participant)."""
+    if state.question_id is None:
+        return 0
+    return Response.objects.filter(
+        question_id=state.question_id, attempt__live_participant__session_id=state.pk
+    ).count()
+
+
+def joined_count(state: State) -> int:
+    return Participant.objects.filter(session_id=state.pk).count()
+
+
+def distribution(state: State, question: Question) -> dict[str, Any]:
+    """The answers as bars, without names: per choice, or the commonest free texts."""
+    responses = Response.objects.filter(
+        question_id=question.pk, attempt__live_participant__session_id=state.pk
+    )
+    if question.is_choice:
+        picks = dict(
+            Response.choices.through.objects.filter(response__in=responses)
+            .values("choice_id")
+            .annotate(n=Count("id"))
+            .values_list("choice_id", "n")
+        )
+        bars = [
+            {"label": f"{c.letter}. {c.text}"[:40], "n": picks.get(c.pk, 0)}
+            for c in question.choices.all()
+        ]
+    else:
+        texts = Counter(
+            scoring.normalise(text, sort_words=False)
+            for text in responses.values_list("answer_text", flat=True)
+        )
+        common = texts.most_common(TOP_TEXTS)
+        bars = [{"label": text[:40] or "(blank)", "n": n} for text, n in common]
+        rest = sum(texts.values()) - sum(n for _, n in common)
+        if rest:
+            bars.append({"label": "other answers", "n": rest})
+    total = sum(bar["n"] for bar in bars)
+    chart = reports.bar_chart(bars, "n", max((b["n"] for b in bars), default=0), percent=False)
+    return {"chart": chart, "bars": bars, "total": total}
+
+
+def _question_of(case: Case, questions: list[Question], question_id: int) -> tuple[int, Question]:
+    for number, question in enumerate(questions, 1):
+        if question.pk == question_id:
+            return number, question
+    raise LookupError(f"question {question_id} is not in case {case.pk}")
+
+
+@dataclass
+class ParticipantStage:
+    state: State
+    case: Case | None = None
+    question: reading.QuestionState | None = None
+    spread: dict[str, Any] | None = None
+    page_url: str = ""
+    error: str = ""
+
+    @property
+    def show_form(self) -> bool:
+        return self.question is not None and self.state.is_open
+
+    @property
+    def show_feedback(self) -> bool:
+        return self.question is not None and self.state.is_revealed
+
+    @property
+    def etag(self) -> str:
+        return etag_for_participant(self.state)
+
+
+def etag_for_participant(state: State) -> str:
+    return f'"live-{state.pk}-{state.version}"'
+
+
+def participant_stage(
+    state: State, *, user: Any, attempt_id: int, page_url: str
+) -> ParticipantStage:
+    """The participant's view of the current step: 3 queries at most (4 with the spread)."""
+    stage = ParticipantStage(state=state, page_url=page_url)
+    if state.is_over() or state.question_id is None or state.case_id is None:
+        return stage
+    case = Case.objects.only("pk", "public_id", "unknown_title", "progressive").get(
+        pk=state.case_id
+    )
+    questions = reading.load_questions(case, user=user, attempt=attempt_id)
+    number, question = _question_of(case, questions, state.question_id)
+    picked = reading.picked_ids(question)
+    stage.case = case
+    stage.question = reading.QuestionState(
+        number=number,
+        question=question,
+        choices=[reading.ChoiceLine(c, c.pk in picked) for c in question.choices.all()],
+        response=getattr(question, "response", None),
+    )
+    if state.is_revealed:
+        stage.question.show_feedback = True
+        stage.question.accepted = list(question.accepted_answers.all())
+    else:
+        stage.question.show_form = state.is_open
+    if state.shows_distribution:
+        stage.spread = distribution(state, question)
+    return stage
+
+
+@dataclass
+class PresenterStage:
+    state: State
+    session: LiveSession
+    case: Case | None = None
+    work: reading.CaseWork | None = None
+    question: reading.QuestionState | None = None
+    figures: list[Any] = field(default_factory=list)
+    lab_values: list[Any] = field(default_factory=list)
+    answers: int = 0
+    joined: int = 0
+    spread: dict[str, Any] | None = None
+    case_changed: bool = True
+
+    @property
+    def etag(self) -> str:
+        return etag_for_presenter(self.state, self.answers, self.joined)
+
+    @property
+    def is_last_of_case(self) -> bool:
+        return (
+            self.work is not None
+            and self.question is not None
+            and (self.question.number == len(self.work.questions))
+        )
+
+    @property
+    def case_revealed(self) -> bool:
+        return self.state.is_revealed and self.is_last_of_case
+
+    @property
+    def is_last(self) -> bool:
+        return self.state.position == self.state.count - 1
+
+
+def etag_for_presenter(state: State, answers: int, joined: int) -> str:
+    return f'"present-{state.pk}-{state.version}-{answers}-{joined}"'
+
+
+def presenter_stage(
+    state: State,
+    session: LiveSession,
+    *,
+    user: Any,
+    shown_case_id: int | None = None,
+    counts: tuple[int, int] | None = None,
+) -> PresenterStage:
+    """The big screen at the current step, with the case's unknown view and its reveal."""
+    stage = PresenterStage(state=state, session=session)
+    stage.answers, stage.joined = counts or (answer_count(state), joined_count(state))
+    if state.case_id is None or state.question_id is None:
+        return stage
+    stage.case_changed = shown_case_id != state.case_id
+    case = reading.case_queryset(
+        user, cases=Case.objects.filter(pk=state.case_id), library=False
+    ).get()
+    questions = reading.load_questions(case, user=user, attempt=None)
+    # preview: everything decided in reading.build_case_work, without anyone's answers.
+    work = reading.build_case_work(case=case, questions=questions, action_url="", preview=True)
+    number, _question = _question_of(case, questions, state.question_id)
+    stage.case, stage.work = case, work
+    stage.question = work.questions[number - 1]
+    stage.figures = reading.unknown_figures(case)
+    stage.lab_values = reading.unknown_lab_values(case)
+    if state.shows_distribution:
+        stage.spread = distribution(state, stage.question.question)
+    return stage
