@@ -62,7 +62,10 @@ def room(faculty: AbstractUser, cohort: Cohort) -> Room:
     ChoiceFactory(question=q2, order=0, text="Spine", is_correct=True)
     ChoiceFactory(question=q2, order=1, text="Hip")
     q3 = QuestionFactory(
-        case=second, order=2, kind=Question.Kind.FREE_TEXT, prompt="Diagnosis?",
+        case=second,
+        order=2,
+        kind=Question.Kind.FREE_TEXT,
+        prompt="Diagnosis?",
         explanation="Secret three.",
     )
     AcceptedAnswerFactory(question=q3, text="calciphylaxis")
