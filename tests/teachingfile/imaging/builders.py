@@ -30,8 +30,9 @@ def jpeg_bytes(size: tuple[int, int] = (64, 48), **save: object) -> bytes:
 def gradient(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
     width, height = size
     y, x = np.mgrid[0:height, 0:width]
-    rgb = np.stack([x * 255 // max(width - 1, 1), y * 255 // max(height - 1, 1),
-                    (x + y) % 256], axis=-1).astype(np.uint8)
+    rgb = np.stack(
+        [x * 255 // max(width - 1, 1), y * 255 // max(height - 1, 1), (x + y) % 256], axis=-1
+    ).astype(np.uint8)
     return Image.fromarray(rgb, "RGB").convert(mode)
 
 
@@ -45,8 +46,12 @@ def png_declaring(width: int, height: int) -> bytes:
     """A tiny, valid-looking PNG whose IHDR claims ``width`` x ``height`` (a bomb header)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
     idat = zlib.compress(b"\x00" * 1024, 9)

@@ -32,9 +32,21 @@ from .builders import (
     zip_of,
 )
 
-IDENTIFYING = ("Public", "MRN123456", "19600101", "St Elsewhere", "ACC998877", "House",
-               "Tech^Terry", "SN-42", "uncooperative", "private vendor secret", "CT01",
-               "ER_CT_STATION", "20240102")
+IDENTIFYING = (
+    "Public",
+    "MRN123456",
+    "19600101",
+    "St Elsewhere",
+    "ACC998877",
+    "House",
+    "Tech^Terry",
+    "SN-42",
+    "uncooperative",
+    "private vendor secret",
+    "CT01",
+    "ER_CT_STATION",
+    "20240102",
+)
 
 
 def pixels(data: bytes) -> np.ndarray:
@@ -51,8 +63,16 @@ def test_deidentified_dicom_has_no_identifying_data_left() -> None:
     assert not ds.get("PatientBirthDate")
     assert not ds.get("AccessionNumber")
     assert not ds.get("StudyDate")
-    for keyword in ("InstitutionName", "InstitutionAddress", "OperatorsName", "StationName",
-                    "DeviceSerialNumber", "ImageComments", "StudyDescription", "PatientAge"):
+    for keyword in (
+        "InstitutionName",
+        "InstitutionAddress",
+        "OperatorsName",
+        "StationName",
+        "DeviceSerialNumber",
+        "ImageComments",
+        "StudyDescription",
+        "PatientAge",
+    ):
         assert keyword not in ds, keyword
     assert not any(elem.tag.is_private for elem in ds.iterall())
     assert "SourceApplicationEntityTitle" not in ds.file_meta
@@ -71,9 +91,12 @@ def test_uids_are_remapped_consistently() -> None:
     (result,) = process_upload(dicom_bytes(source), filename="IM0001")
     ds = pydicom.dcmread(io.BytesIO(result.deidentified_dicom or b""))
 
-    for keyword, old in (("StudyInstanceUID", STUDY_UID), ("SeriesInstanceUID", SERIES_UID),
-                         ("FrameOfReferenceUID", FRAME_OF_REFERENCE_UID),
-                         ("SOPInstanceUID", source.SOPInstanceUID)):
+    for keyword, old in (
+        ("StudyInstanceUID", STUDY_UID),
+        ("SeriesInstanceUID", SERIES_UID),
+        ("FrameOfReferenceUID", FRAME_OF_REFERENCE_UID),
+        ("SOPInstanceUID", source.SOPInstanceUID),
+    ):
         assert ds[keyword].value != old, keyword
         assert pydicom.uid.UID(ds[keyword].value).is_valid
     assert ds.InstanceCreatorUID != INSTANCE_CREATOR_UID
@@ -92,16 +115,20 @@ def test_uids_are_remapped_consistently() -> None:
 def test_references_between_files_of_one_upload_still_resolve() -> None:
     first, second = ct_dataset(instance_number=1), ct_dataset(instance_number=2)
     second.ReferencedImageSequence[0].ReferencedSOPInstanceUID = first.SOPInstanceUID
-    results = process_upload(zip_of([("a.dcm", dicom_bytes(first)),
-                                     ("b.dcm", dicom_bytes(second))]), filename="s.zip")
+    results = process_upload(
+        zip_of([("a.dcm", dicom_bytes(first)), ("b.dcm", dicom_bytes(second))]), filename="s.zip"
+    )
     ds = pydicom.dcmread(io.BytesIO(results[1].deidentified_dicom or b""))
-    assert ds.ReferencedImageSequence[0].ReferencedSOPInstanceUID == \
-        results[0].dicom["sop_instance_uid"]
+    assert (
+        ds.ReferencedImageSequence[0].ReferencedSOPInstanceUID
+        == results[0].dicom["sop_instance_uid"]
+    )
 
 
 def test_facts_kept_are_deidentified_and_useful() -> None:
-    (result,) = process_upload(dicom_bytes(ct_dataset(instance_number=7, z=-12.5)),
-                               filename="IM0007")
+    (result,) = process_upload(
+        dicom_bytes(ct_dataset(instance_number=7, z=-12.5)), filename="IM0007"
+    )
     facts = result.dicom
     assert facts["modality"] == "CT"
     assert facts["series_description"] == "AX CHEST"
@@ -165,10 +192,13 @@ def test_deflated_dicom_decodes() -> None:
     assert pixels(result.original).shape == (64, 64)
 
 
-@pytest.mark.parametrize(("syntax", "fmt", "save"), [
-    (JPEGBaseline8Bit, "JPEG", {"quality": 95}),
-    (JPEG2000Lossless, "JPEG2000", {"no_jp2": True, "irreversible": False}),
-])
+@pytest.mark.parametrize(
+    ("syntax", "fmt", "save"),
+    [
+        (JPEGBaseline8Bit, "JPEG", {"quality": 95}),
+        (JPEG2000Lossless, "JPEG2000", {"no_jp2": True, "irreversible": False}),
+    ],
+)
 def test_jpeg_and_jpeg2000_dicom_decode(syntax: str, fmt: str, save: dict[str, object]) -> None:
     ramp = np.linspace(0, 255, 64, dtype=np.uint8)[None, :].repeat(64, axis=0)
     buf = io.BytesIO()
@@ -184,10 +214,10 @@ def test_jpeg_and_jpeg2000_dicom_decode(syntax: str, fmt: str, save: dict[str, o
 
 
 def test_multi_frame_gives_one_item_per_frame_in_order() -> None:
-    stack = np.stack([np.full((32, 32), 1024 + hu, dtype=np.uint16)
-                      for hu in (-100, 0, 100, 200)])
-    results = process_upload(dicom_bytes(ct_dataset(stack, window=(50.0, 400.0))),
-                             filename="cine.dcm")
+    stack = np.stack([np.full((32, 32), 1024 + hu, dtype=np.uint16) for hu in (-100, 0, 100, 200)])
+    results = process_upload(
+        dicom_bytes(ct_dataset(stack, window=(50.0, 400.0))), filename="cine.dcm"
+    )
 
     assert len(results) == 4
     assert [r.position for r in results] == [0, 1, 2, 3]
@@ -283,8 +313,11 @@ def test_min_max_is_used_without_a_header_window() -> None:
 
 def test_monochrome1_is_inverted() -> None:
     m2 = pixels(process_upload(dicom_bytes(ct_dataset(window=None)), filename="a")[0].original)
-    m1 = pixels(process_upload(dicom_bytes(ct_dataset(window=None, photometric="MONOCHROME1")),
-                               filename="b")[0].original)
+    m1 = pixels(
+        process_upload(
+            dicom_bytes(ct_dataset(window=None, photometric="MONOCHROME1")), filename="b"
+        )[0].original
+    )
     assert m2[:, 0].max() == 0  # lowest value dark in MONOCHROME2
     assert m1[:, 0].min() == 255  # and light in MONOCHROME1
     assert np.array_equal(m1, 255 - m2)

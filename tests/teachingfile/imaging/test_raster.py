@@ -22,8 +22,7 @@ def reopen(data: bytes) -> Image.Image:
 
 
 def outputs(result: ProcessedImage) -> dict[str, bytes]:
-    return {"original": result.original, "display": result.display,
-            "thumbnail": result.thumbnail}
+    return {"original": result.original, "display": result.display, "thumbnail": result.thumbnail}
 
 
 def jpeg_with_gps() -> bytes:
@@ -131,8 +130,12 @@ def test_noisy_display_still_fits_300_kb() -> None:
 
 @pytest.mark.parametrize(
     ("fmt", "save", "ext"),
-    [("JPEG", {"quality": 90}, "jpg"), ("PNG", {}, "png"),
-     ("WEBP", {"quality": 80}, "webp"), ("WEBP", {"lossless": True}, "webp")],
+    [
+        ("JPEG", {"quality": 90}, "jpg"),
+        ("PNG", {}, "png"),
+        ("WEBP", {"quality": 80}, "webp"),
+        ("WEBP", {"lossless": True}, "webp"),
+    ],
 )
 def test_original_keeps_a_matching_format(fmt: str, save: dict[str, object], ext: str) -> None:
     (result,) = process_upload(encode(gradient((90, 60)), fmt, **save), filename="x")
@@ -145,16 +148,18 @@ def test_original_keeps_a_matching_format(fmt: str, save: dict[str, object], ext
 def test_lossless_webp_stays_lossless() -> None:
     source = gradient((50, 40))
     (result,) = process_upload(encode(source, "WEBP", lossless=True), filename="x.webp")
-    assert np.array_equal(np.asarray(reopen(result.original).convert("RGB")),
-                          np.asarray(source))
+    assert np.array_equal(np.asarray(reopen(result.original).convert("RGB")), np.asarray(source))
 
 
 @pytest.mark.parametrize("mode", ["CMYK", "P", "LA", "RGBA", "L", "1", "I;16"])
 def test_unusual_modes_are_converted_sensibly(mode: str) -> None:
     fmt = "JPEG" if mode == "CMYK" else "PNG"
     image = gradient((60, 40), "L" if mode == "I;16" else "RGB")
-    image = image.convert("I").point(lambda v: v * 200).convert("I;16") if mode == "I;16" \
+    image = (
+        image.convert("I").point(lambda v: v * 200).convert("I;16")
+        if mode == "I;16"
         else image.convert(mode)
+    )
     (result,) = process_upload(encode(image, fmt), filename="x")
     assert reopen(result.original).mode in {"L", "LA", "RGB", "RGBA", "I;16"}
     assert reopen(result.display).mode in {"RGB", "RGBA", "L"}

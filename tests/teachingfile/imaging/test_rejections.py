@@ -37,8 +37,9 @@ def test_text_renamed_png_is_rejected() -> None:
     assert error.message.startswith("The file is text, not an image")
 
 
-def test_png_decompression_bomb_is_refused_without_decoding(monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
+def test_png_decompression_bomb_is_refused_without_decoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def no_decoding(self: ImageFile.ImageFile) -> None:
         raise AssertionError("the bomb was decoded")
 
@@ -81,8 +82,9 @@ def test_svg_is_refused(payload: bytes) -> None:
 
 
 def test_html_renamed_jpg_is_refused() -> None:
-    error = rejected(b"<!DOCTYPE html><html><body><script>steal()</script></body></html>",
-                     "xray.jpg")
+    error = rejected(
+        b"<!DOCTYPE html><html><body><script>steal()</script></body></html>", "xray.jpg"
+    )
     assert error.message.startswith("The file is an HTML page, not an image")
 
 

@@ -24,8 +24,9 @@ def zip_rejection(data: bytes) -> str:
     return info.value.message
 
 
-@pytest.mark.parametrize("name", ["../../etc/cron.d/evil.dcm", "/abs/IM1.dcm",
-                                  "C:/Windows/IM1.dcm", "dir\\..\\IM1.dcm"])
+@pytest.mark.parametrize(
+    "name", ["../../etc/cron.d/evil.dcm", "/abs/IM1.dcm", "C:/Windows/IM1.dcm", "dir\\..\\IM1.dcm"]
+)
 def test_zip_path_tricks_are_refused(name: str) -> None:
     message = zip_rejection(zip_of([(name, dicom_bytes(ct_dataset()))]))
     assert "unsafe path" in message
@@ -35,20 +36,26 @@ def test_zip_symlink_is_refused() -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as archive:
         info = zipfile.ZipInfo("link.dcm")
-        info.external_attr = (0o120777 << 16)
+        info.external_attr = 0o120777 << 16
         archive.writestr(info, "/etc/passwd")
     assert "unsafe path" in zip_rejection(buf.getvalue())
 
 
 def test_zip_may_only_hold_dicom() -> None:
-    message = zip_rejection(zip_of([("IM1.dcm", dicom_bytes(ct_dataset())),
-                                    ("photo.jpg", jpeg_bytes())]))
+    message = zip_rejection(
+        zip_of([("IM1.dcm", dicom_bytes(ct_dataset())), ("photo.jpg", jpeg_bytes())])
+    )
     assert message.startswith("photo.jpg (in the ZIP): it is not a DICOM file")
 
 
 def test_zip_os_junk_is_ignored() -> None:
-    data = zip_of([("__MACOSX/._IM1.dcm", b"junk"), (".DS_Store", b"junk"),
-                   ("IM1.dcm", dicom_bytes(ct_dataset()))])
+    data = zip_of(
+        [
+            ("__MACOSX/._IM1.dcm", b"junk"),
+            (".DS_Store", b"junk"),
+            ("IM1.dcm", dicom_bytes(ct_dataset())),
+        ]
+    )
     assert len(process_upload(data, filename="s.zip")) == 1
 
 
@@ -79,8 +86,9 @@ def test_zip_member_lying_about_its_size_is_caught(monkeypatch: pytest.MonkeyPat
 def test_one_bad_slice_refuses_the_whole_series() -> None:
     bad = ct_dataset(instance_number=2)
     bad.BurnedInAnnotation = "YES"
-    data = zip_of([("IM1.dcm", dicom_bytes(ct_dataset(instance_number=1))),
-                   ("IM2.dcm", dicom_bytes(bad))])
+    data = zip_of(
+        [("IM1.dcm", dicom_bytes(ct_dataset(instance_number=1))), ("IM2.dcm", dicom_bytes(bad))]
+    )
     message = zip_rejection(data)
     assert message.startswith("IM2.dcm (in the ZIP): This DICOM is flagged as having burned-in")
 
