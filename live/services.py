@@ -7,6 +7,7 @@ attempt, so they are scored by the same rules and stored as ordinary responses.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -117,6 +118,15 @@ def _for_answer(session_pk: int) -> LiveSession:
     return LiveSession.objects.get(pk=session_pk)
 
 
+@dataclass
+class Stored:
+    """An answer just stored: the case and its questions with this attempt's responses."""
+
+    attempt: Attempt
+    case: Case
+    questions: list[Question]
+
+
 @transaction.atomic
 def live_answer(
     *,
@@ -125,7 +135,7 @@ def live_answer(
     question_id: int,
     answer: quiz_services.Answer,
     now: datetime | None = None,
-) -> quiz_services.Answered:
+) -> Stored:
     """Store (or change) an answer to the open question; 409 once it is closed."""
     now = now or timezone.now()
     session = _for_answer(session_pk)
@@ -134,10 +144,12 @@ def live_answer(
     if session.step != Step.OPEN or session.question_id != question_id:
         raise LiveRefused("This question is closed; your answer was not saved.")
     case_id = session.plan[session.position][1]
-    case = Case.objects.only("pk", "public_id", "progressive", "status").get(pk=case_id)
+    case = Case.objects.only("pk", "public_id", "unknown_title", "progressive", "status").get(
+        pk=case_id
+    )
     attempt = Attempt.objects.get(pk=attempt_id)
     try:
-        return quiz_services.attempt_answer(
+        answered = quiz_services.attempt_answer(
             attempt=attempt,
             case=case,
             answers={question_id: answer},
@@ -147,6 +159,7 @@ def live_answer(
     except quiz_services.AnswerRefused as refused:
         status = 422 if refused.code in {"blank", "unknown"} else 409
         raise LiveRefused(refused.message, status=status) from refused
+    return Stored(attempt=answered.attempt, case=case, questions=answered.questions)
 
 
 def _close_question(session: LiveSession, now: datetime) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import segno
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Avg, Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
@@ -201,10 +202,11 @@ def _participant_page(
     status: int = 200,
     error: str = "",
     draft: Answer | None = None,
+    answered: services.Stored | None = None,
 ) -> HttpResponse:
     page_url = reverse("live:participant", args=[current.code])
     shown = stage.participant_stage(
-        current, user=request.user, attempt_id=attempt_id, page_url=page_url
+        current, user=request.user, attempt_id=attempt_id, page_url=page_url, answered=answered
     )
     shown.error = error
     if draft is not None and shown.question is not None:
@@ -213,7 +215,12 @@ def _participant_page(
         for line in shown.question.choices:
             line.picked = line.choice.pk in draft.choice_ids
     template = PARTICIPANT_STAGE if _is_htmx(request) else "live/participant.html"
-    context = {"stage": shown, "code": current.code, "poll_ms": state.PARTICIPANT_POLL_MS}
+    context = {
+        "stage": shown,
+        "code": current.code,
+        "poll_ms": state.PARTICIPANT_POLL_MS,
+        "poll_token": poll_token(current, request.user),
+    }
     return _fresh(render(request, template, context, status=status), shown.etag)
 
 
@@ -229,10 +236,37 @@ def participant(request: HttpRequest, code: str) -> HttpResponse:
     return _participant_page(request, current, attempt_id)
 
 
+# Polls carry a token signed for (session, user) that the page got when it was rendered
+# for its logged-in participant. With it, "nothing changed" is answered from the cache
+# alone, without reading the login session and the user: that is most polls (docs/live.md).
+_POLL_SIGNER = signing.Signer(salt="live.poll")
+
+
+def poll_token(current: state.State, user: Any) -> str:
+    return _POLL_SIGNER.sign(f"{current.pk}.{user.pk}")
+
+
+def _poll_token_matches(token: str, current: state.State) -> bool:
+    try:
+        session_pk, _user = _POLL_SIGNER.unsign(token).split(".", 1)
+    except (signing.BadSignature, ValueError):
+        return False
+    return session_pk == str(current.pk)
+
+
 @require_GET
-@login_required
 def participant_stage(request: HttpRequest, code: str) -> HttpResponse:
     """The phone's poll: 304 while the session is where the page shows it."""
+    current = _get_state(code)
+    if _poll_token_matches(str(request.GET.get("t", "")), current):
+        not_modified = _conditional(request, stage.etag_for_participant(current))
+        if not_modified is not None:
+            return not_modified
+    return _participant_stage_page(request, code)
+
+
+@login_required
+def _participant_stage_page(request: HttpRequest, code: str) -> HttpResponse:
     current, attempt_id = _get_attempt_for_user(request, code)
     not_modified = _conditional(request, stage.etag_for_participant(current))
     if not_modified is not None:
@@ -249,7 +283,7 @@ def answer(request: HttpRequest, code: str) -> HttpResponse:
     question_id = int(raw) if raw.isdigit() and len(raw) < 12 else 0
     given = answers_from_post(request.POST).get(question_id, Answer())
     try:
-        services.live_answer(
+        stored = services.live_answer(
             session_pk=current.pk,
             attempt_id=attempt_id,
             question_id=question_id,
@@ -261,7 +295,7 @@ def answer(request: HttpRequest, code: str) -> HttpResponse:
             request, current, attempt_id, status=refused.status, error=refused.message, draft=given
         )
     if _is_htmx(request):
-        return _participant_page(request, current, attempt_id)
+        return _participant_page(request, current, attempt_id, answered=stored)
     return redirect("live:participant", current.code)
 
 
