@@ -52,6 +52,7 @@ PORT = int(os.environ.get("BENCH_PORT", "8041"))
 PARTICIPANT_POLL_MS = 700  # live.state.PARTICIPANT_POLL_MS
 PRESENTER_POLL_MS = 500  # live.state.PRESENTER_POLL_MS
 OUT = ROOT / "var" / "bench" / "live.json"
+UNUSABLE = "!"  # Django's mark for "no password": the phones log in by session cookie
 
 
 # ---------------------------------------------------------------- set-up (inside Django)
@@ -78,7 +79,7 @@ def setup(out: str) -> None:
     presenter = User.objects.create(username="bench-presenter", is_staff=True)
     presenter.groups.add(Group.objects.get(name=roles.FACULTY))
     residents = User.objects.bulk_create(
-        User(username=f"bench-live-{n:04d}", password="!") for n in range(PARTICIPANTS)
+        User(username=f"bench-live-{n:04d}", password=UNUSABLE) for n in range(PARTICIPANTS)
     )
     resident_group = Group.objects.get(name=roles.RESIDENT)
     User.groups.through.objects.bulk_create(
@@ -201,7 +202,12 @@ class Room:
         self.refused = 0
         self.errors = 0
         self.last_given: dict[tuple[int, int], int] = {}  # (participant, question) -> choice
+        # When the answer that completed each question's count came back (a participant's
+        # first answer to it; changes do not move the count), and answers still in flight.
         self.last_answer_at: dict[int, float] = {}
+        self.inflight = 0
+        self.running: set[asyncio.Task[None]] = set()
+        self.tasks: dict[int, int] = {}
         self.polls = 0
         self.not_modified = 0
 
@@ -237,7 +243,10 @@ async def participant(room: Room, n: int, cookie: str) -> None:
                 question = int(found.group(1))
                 if question not in answered:
                     answered.add(question)
-                    asyncio.create_task(answer(room, n, conn_for(room, cookie), question))
+                    room.tasks[question] = room.tasks.get(question, 0) + 1
+                    room.running.add(
+                        asyncio.create_task(answer(room, n, conn_for(room, cookie), question))
+                    )
         else:
             room.errors += 1
         await asyncio.sleep(PARTICIPANT_POLL_MS / 1000)
@@ -253,6 +262,7 @@ async def answer(room: Room, n: int, conn: Conn, question: int) -> None:
     changes = 2 if random.random() < 0.1 else 1
     elapsed = time.monotonic() - room.open_at
     moments = sorted(random.uniform(0.2, ANSWER_WINDOW - 0.5) for _ in range(changes))
+    room.inflight += 1
     for moment in moments:
         await asyncio.sleep(max(0.0, moment - elapsed))
         elapsed = moment
@@ -268,18 +278,20 @@ async def answer(room: Room, n: int, conn: Conn, question: int) -> None:
         room.latencies.append(ended - started)
         if status == 200:
             room.accepted += 1
+            if (n, question) not in room.last_given:
+                room.last_answer_at[question] = max(room.last_answer_at.get(question, 0), ended)
             room.last_given[(n, question)] = choice
-            room.last_answer_at[question] = max(room.last_answer_at.get(question, 0), ended)
         elif status == 409:
             room.refused += 1
         else:
             room.errors += 1
+    room.inflight -= 1
 
 
 async def presenter(room: Room, results: dict[str, Any]) -> None:
     conn = Conn(room.data["presenter"], room.data["cookie_name"])
     control = f"/live/{room.code}/present/control/"
-    stage_path = f"/live/{room.code}/present/stage/"
+    stage_path = f"/live/{room.code}/present/counts/"
     count_right: list[float] = []
     joined_wait_started = time.monotonic()
     while True:  # wait until every phone has joined (the lobby shows the count)
@@ -294,10 +306,12 @@ async def presenter(room: Room, results: dict[str, Any]) -> None:
     for _ in range(QUESTIONS):
         await conn.request("POST", control, "action=next", {"HX-Request": "true"})
         room.open_at = time.monotonic()
-        # The big screen polls through the answer window plus a margin for the last ones.
+        # The big screen polls until every phone's answers are back and its count shows
+        # them all; the lag is from the answer that completed the count to that poll.
         etag = ""
         count = 0
-        while time.monotonic() - room.open_at < ANSWER_WINDOW + 1.5:
+        question = None
+        while time.monotonic() - room.open_at < ANSWER_WINDOW + 60:
             headers = {"HX-Request": "true", **({"If-None-Match": etag} if etag else {})}
             status, got, body = await conn.request("GET", stage_path, headers=headers)
             now = time.monotonic()
@@ -305,13 +319,17 @@ async def presenter(room: Room, results: dict[str, Any]) -> None:
                 etag = got.get("etag", "")
                 match = COUNT.search(body)
                 count = int(match.group(1)) if match else count
-            question = max(room.last_answer_at, key=room.last_answer_at.get, default=None)
+            question = question or max(room.tasks, key=lambda q: room.tasks[q], default=None)
+            settled = question is not None and room.tasks.get(question) == PARTICIPANTS
+            settled = settled and room.inflight == 0
             expected = len({n for (n, q) in room.last_given if q == question})
-            if question is not None and count == expected == PARTICIPANTS and not count_right:
-                count_right.append(now - room.last_answer_at[question])
+            if settled and count == expected:
+                count_right.append(now - room.last_answer_at.get(question, now))
+                break
             await asyncio.sleep(PRESENTER_POLL_MS / 1000)
         results.setdefault("presenter_lag", []).append(count_right[0] if count_right else None)
         count_right.clear()
+        room.tasks.clear()
         for _ in range(3):  # close, spread, reveal
             await conn.request("POST", control, "action=next", {"HX-Request": "true"})
         room.last_answer_at.clear()
@@ -361,9 +379,13 @@ async def drive(data: dict[str, Any], server_pid: int) -> dict[str, Any]:
             "answers_accepted": room.accepted,
             "answers_refused": room.refused,
             "errors": room.errors,
-            "answer_ms": {"p50": pct(0.5), "p95": pct(0.95), "p99": pct(0.99),
-                          "max": round(1000 * lat[-1], 1) if lat else 0.0,
-                          "mean": round(1000 * statistics.mean(lat), 1) if lat else 0.0},
+            "answer_ms": {
+                "p50": pct(0.5),
+                "p95": pct(0.95),
+                "p99": pct(0.99),
+                "max": round(1000 * lat[-1], 1) if lat else 0.0,
+                "mean": round(1000 * statistics.mean(lat), 1) if lat else 0.0,
+            },
             "polls": room.polls,
             "polls_304_share": round(room.not_modified / room.polls, 3) if room.polls else 0,
             "seconds": round(seconds, 1),
@@ -388,7 +410,11 @@ def check(env: dict[str, str], last_given: dict[str, int], usernames: int) -> di
     )
     out = subprocess.run(
         [bench_run.PYTHON, "manage.py", "shell", "-c", script],
-        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rows = json.loads(out.strip().splitlines()[-1])
     seen: dict[str, list[int]] = {}
@@ -411,11 +437,16 @@ def one(engine: str) -> dict[str, Any]:
     env = bench_run.server_env(database, var_dir, PORT)
     env["GUNICORN_WORKERS"] = os.environ.get("BENCH_WORKERS", "2")
     env["GUNICORN_THREADS"] = os.environ.get("BENCH_THREADS", "8")
+    if os.environ.get("BENCH_ACCESS_LOG"):  # each request's server-side time, in µs
+        env["GUNICORN_ACCESS_LOG"] = "1"
+        env["GUNICORN_CMD_ARGS"] = "--access-logformat='%(m)s %(U)s %(s)s %(D)s'"
     timings: dict[str, float] = {}
     bench_run.run_step("migrate", [bench_run.PYTHON, "manage.py", "migrate", "-v0"], env, timings)
     bench_run.run_step(
         "collectstatic",
-        [bench_run.PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env, timings,
+        [bench_run.PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"],
+        env,
+        timings,
     )
     setup_file = var_dir / "setup.json"
     bench_run.run_step(
@@ -424,8 +455,12 @@ def one(engine: str) -> dict[str, Any]:
     data = json.loads(setup_file.read_text())
     log = (var_dir / "gunicorn.log").open("wb")
     server = subprocess.Popen(
-        [bench_run.GUNICORN, "-c", "gunicorn.conf.py"], env=env, cwd=ROOT,
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [bench_run.GUNICORN, "-c", "gunicorn.conf.py"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         bench_run.wait_for(PORT, server)
@@ -436,8 +471,10 @@ def one(engine: str) -> dict[str, Any]:
     last_given = results.pop("last_given")
     results.update(check(env, last_given, PARTICIPANTS))
     results["database"] = engine
-    results["server"] = {"workers": int(env["GUNICORN_WORKERS"]),
-                         "threads": int(env["GUNICORN_THREADS"])}
+    results["server"] = {
+        "workers": int(env["GUNICORN_WORKERS"]),
+        "threads": int(env["GUNICORN_THREADS"]),
+    }
     return results
 
 

@@ -141,7 +141,8 @@ def participant_stage(
     stage = ParticipantStage(state=state, page_url=page_url)
     if state.is_over() or state.question_id is None or state.case_id is None:
         return stage
-    if answered is not None and answered.attempt.pk == attempt_id:
+    ids = {q.pk for q in answered.questions} if answered is not None else set()
+    if answered is not None and answered.attempt.pk == attempt_id and state.question_id in ids:
         case = answered.case
         number, question = _question_of(case, answered.questions, state.question_id)
         response = getattr(question, "response", None)
@@ -186,7 +187,11 @@ class PresenterStage:
 
     @property
     def etag(self) -> str:
-        return etag_for_presenter(self.state, self.answers, self.joined)
+        return etag_for_presenter(self.state)
+
+    @property
+    def counts_etag(self) -> str:
+        return etag_for_counts(self.state, self.answers, self.joined)
 
     @property
     def is_last_of_case(self) -> bool:
@@ -205,8 +210,12 @@ class PresenterStage:
         return self.state.position == self.state.count - 1
 
 
-def etag_for_presenter(state: State, answers: int, joined: int) -> str:
-    return f'"present-{state.pk}-{state.version}-{answers}-{joined}"'
+def etag_for_presenter(state: State) -> str:
+    return f'"present-{state.pk}-{state.version}"'
+
+
+def etag_for_counts(state: State, answers: int, joined: int) -> str:
+    return f'"counts-{state.pk}-{state.version}-{answers}-{joined}"'
 
 
 def presenter_stage(

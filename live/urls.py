@@ -15,6 +15,7 @@ urlpatterns = [
     path("<str:code>/answer/", views.answer, name="answer"),
     path("<str:code>/present/", views.present, name="present"),
     path("<str:code>/present/stage/", views.present_stage, name="present_stage"),
+    path("<str:code>/present/counts/", views.present_counts, name="present_counts"),
     path("<str:code>/present/control/", views.control, name="control"),
     path("<str:code>/results/", views.results, name="results"),
 ]

@@ -32,6 +32,7 @@ from teachingfile.models import Case
 
 PARTICIPANT_STAGE = "live/includes/participant_stage.html"
 PRESENTER_STAGE = "live/includes/present_stage.html"
+PRESENTER_COUNTS = "live/includes/present_counts.html"
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -319,6 +320,7 @@ def _present_page(
     counts: tuple[int, int] | None = None,
     status: int = 200,
     error: str = "",
+    counts_url: bool = False,
 ) -> HttpResponse:
     current = state.State.of(session)
     shown = stage.presenter_stage(
@@ -337,7 +339,8 @@ def _present_page(
     else:
         template = "live/present.html"
         context["qr_svg"] = _qr_svg(join_url)
-    return _fresh(render(request, template, context, status=status), shown.etag)
+    etag = shown.counts_etag if counts_url else shown.etag
+    return _fresh(render(request, template, context, status=status), etag)
 
 
 @require_GET
@@ -351,16 +354,33 @@ def present(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 @login_required
 def present_stage(request: HttpRequest, code: str) -> HttpResponse:
-    """The big screen's poll: 304 unless the step or the answer or join counts moved."""
+    """The big screen's poll for the step: 304 until the presenter (on any screen) moves."""
     session = _get_session_for_presenter(request, code)
     current = state.State.of(session)
-    counts = (stage.answer_count(current), stage.joined_count(current))
-    not_modified = _conditional(request, stage.etag_for_presenter(current, *counts))
+    not_modified = _conditional(request, stage.etag_for_presenter(current))
     if not_modified is not None:
         return not_modified
     raw = str(request.GET.get("case", ""))
     shown_case = int(raw) if raw.isdigit() and len(raw) < 12 else None
-    return _present_page(request, session, shown_case_id=shown_case, counts=counts)
+    return _present_page(request, session, shown_case_id=shown_case)
+
+
+@require_GET
+@login_required
+def present_counts(request: HttpRequest, code: str) -> HttpResponse:
+    """The big screen's answer and join counts: two counts, polled apart from the case."""
+    session = _get_session_for_presenter(request, code)
+    current = state.State.of(session)
+    shown = stage.PresenterStage(state=current, session=session)
+    shown.answers, shown.joined = stage.answer_count(current), stage.joined_count(current)
+    not_modified = _conditional(request, shown.counts_etag)
+    if not_modified is not None:
+        return not_modified
+    if not _is_htmx(request):
+        counts = (shown.answers, shown.joined)
+        return _present_page(request, session, counts=counts, counts_url=True)
+    context = {"stage": shown, "session": session, "poll_ms": state.PRESENTER_POLL_MS}
+    return _fresh(render(request, PRESENTER_COUNTS, context), shown.counts_etag)
 
 
 @require_POST

@@ -293,6 +293,7 @@ PAGES: dict[str, Page] = {
     "live:participant_stage": Page(8, ("resident",), _live),
     "live:present": Page(11, ("faculty",), _live),
     "live:present_stage": Page(11, ("faculty",), _live),
+    "live:present_counts": Page(11, ("faculty",), _live),
     "live:results": Page(8, ("faculty", "director"), _live),
     # Django's own account pages.
     "login": Page(2, ("anonymous",)),

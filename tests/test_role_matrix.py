@@ -111,6 +111,7 @@ MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "live:answer": ("POST", (LOGIN, 409, 404, 404, 404, 404, 404)),
     "live:present": ("GET", (LOGIN, 404, 404, 200, 404, 404, 404)),
     "live:present_stage": ("GET", (LOGIN, 404, 404, 200, 404, 404, 404)),
+    "live:present_counts": ("GET", (LOGIN, 404, 404, 200, 404, 404, 404)),
     "live:control": ("POST", (LOGIN, 404, 404, 422, 404, 404, 404)),
     "live:results": ("GET", (LOGIN, 404, 404, 200, 404, 200, 404)),
     # The admin: staff only; residents are not staff and are sent to the admin login.
@@ -223,6 +224,7 @@ def _url(name: str, w: dict[str, Any]) -> str:
                 "answer",
                 "present",
                 "present_stage",
+                "present_counts",
                 "control",
                 "results",
             )

@@ -321,14 +321,14 @@ def test_the_phone_poll_is_304_until_the_presenter_moves(
 
 
 @BOTH
-def test_the_big_screen_poll_changes_with_each_answer(
+def test_the_big_screen_counts_change_with_each_answer_and_the_step_poll_does_not(
     client: Client, faculty: AbstractUser, resident: AbstractUser, room: Room, hx: bool
 ) -> None:
     phone = Client()
     join(phone, resident, room)
     room.step("next")
     client.force_login(faculty)
-    url = f"/live/{room.session.code}/present/stage/?case={room.first.pk}"
+    url = f"/live/{room.session.code}/present/counts/"
     before = client.get(url, headers=htmx(hx))
     assert b"<strong data-live-answers>0</strong>" in before.content
     assert client.get(url, headers={**htmx(hx), "If-None-Match": before["ETag"]}).status_code == 304
@@ -336,6 +336,13 @@ def test_the_big_screen_poll_changes_with_each_answer(
     after = client.get(url, headers={**htmx(hx), "If-None-Match": before["ETag"]})
     assert after.status_code == 200
     assert b"<strong data-live-answers>1</strong>" in after.content
+    # The step poll (the case, the viewer) stays put while answers arrive.
+    step_url = f"/live/{room.session.code}/present/stage/?case={room.first.pk}"
+    step = client.get(step_url, headers=htmx(hx))
+    _answer(phone, room, room.q1, room.wrong.pk, True)
+    assert (
+        client.get(step_url, headers={**htmx(hx), "If-None-Match": step["ETag"]}).status_code == 304
+    )
 
 
 def test_the_big_screen_sends_the_new_case_out_of_band_only_when_it_changes(
