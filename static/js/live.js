@@ -28,6 +28,6 @@
     var button = document.querySelector(next ? "[data-live-next]" : "[data-live-previous]");
     if (!button || button.disabled) return;
     event.preventDefault();
-    button.form.requestSubmit(button);
+    button.click();  // a click, so htmx posts the button's action with the form
   });
 })();
