@@ -356,7 +356,8 @@ def cpu_seconds(pid: int) -> float:
 
 async def drive(data: dict[str, Any], server_pid: int) -> dict[str, Any]:
     room = Room(data)
-    results: dict[str, Any] = {}
+    # The machine's load when the run starts: other work on the cores stretches latencies.
+    results: dict[str, Any] = {"load_average_at_start": [round(x, 1) for x in os.getloadavg()]}
     cpu_before, started = cpu_seconds(server_pid), time.monotonic()
     phones = [
         asyncio.create_task(participant(room, n, cookie))
@@ -391,6 +392,7 @@ async def drive(data: dict[str, Any], server_pid: int) -> dict[str, Any]:
             "seconds": round(seconds, 1),
             "server_cpu_seconds": round(cpu, 2),
             "cpu_ms_per_participant_second": round(1000 * cpu / (PARTICIPANTS * seconds), 3),
+            "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
             "last_given": {f"{n}:{q}": c for (n, q), c in room.last_given.items()},
         }
     )
@@ -496,7 +498,8 @@ def main() -> None:
             f"{run['answer_ms']['p50']} p95 {run['answer_ms']['p95']} p99 "
             f"{run['answer_ms']['p99']}; presenter right after {lags} s; 304s "
             f"{run['polls_304_share']:.0%} of {run['polls']} polls; CPU "
-            f"{run['cpu_ms_per_participant_second']} ms per participant-second"
+            f"{run['cpu_ms_per_participant_second']} ms per participant-second; load "
+            f"{run['load_average_at_start'][0]} -> {run['load_average_at_end'][0]}"
         )
     print(f"wrote {OUT.relative_to(ROOT)}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from django.test import Client
 
 from live.models import LiveSession, Participant
 from quiz.models import Attempt, Response, ReviewCard
-from tests.factories import QuizFactory, QuizItemFactory, make_user
+from tests.factories import QuizFactory, QuizItemFactory, make_live_session, make_user
 from tests.live.conftest import Room, htmx, join
 
 BOTH = pytest.mark.parametrize("hx", [True, False], ids=["htmx", "plain"])
@@ -409,3 +410,22 @@ def test_results_are_hidden_from_other_programs_and_other_faculty(
         client.force_login(user)
         assert client.get(f"/live/{room.session.code}/results/").status_code == 404
         assert room.session.code not in client.get("/live/").content.decode()
+
+
+def test_a_poll_token_answers_304_without_the_login_but_only_for_its_own_session(
+    client: Client, resident: AbstractUser, faculty: AbstractUser, room: Room
+) -> None:
+    join(client, resident, room)
+    page = client.get(f"/live/{room.session.code}/").content.decode()
+    token = re.search(r"/stage/\?t=([^\"&]+)", page).group(1)  # type: ignore[union-attr]
+    etag = client.get(f"/live/{room.session.code}/stage/").headers["ETag"]
+    stranger = Client()  # not logged in at all
+    url = f"/live/{room.session.code}/stage/?t={token}"
+    assert stranger.get(url, headers={"If-None-Match": etag}).status_code == 304
+    # Anything else needs the login: a changed state, a forged token, another session.
+    assert stranger.get(url).status_code == 302
+    forged = f"/live/{room.session.code}/stage/?t={token[:-2]}xx"
+    assert stranger.get(forged, headers={"If-None-Match": etag}).status_code == 302
+    other = make_live_session(faculty, [room.first])
+    elsewhere = f"/live/{other.code}/stage/?t={token}"
+    assert stranger.get(elsewhere, headers={"If-None-Match": etag}).status_code == 302
