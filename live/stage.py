@@ -43,7 +43,20 @@ def joined_count(state: State) -> int:
 
 
 def distribution(state: State, question: Question) -> dict[str, Any]:
-    """The answers as bars, without names: per choice, or the commonest free texts."""
+    """The answers as bars, without names: per choice, or the commonest free texts.
+
+    Shown once the question is closed, so the answers are final: every phone at this
+    step (this version of the session) gets the one spread computed first.
+    """
+    key = f"live:spread:{state.pk}:{state.version}:{question.pk}"
+    spread = cache.get(key)
+    if spread is None:
+        spread = _distribution(state, question)
+        cache.set(key, spread, QUESTION_SECONDS)
+    return spread
+
+
+def _distribution(state: State, question: Question) -> dict[str, Any]:
     responses = Response.objects.filter(
         question_id=question.pk, attempt__live_participant__session_id=state.pk
     )
