@@ -181,11 +181,13 @@ class Attempt(models.Model):
         QUIZ = "quiz", "Quiz"
         CASE = "case", "Library case"
         REVIEW = "review", "Review"
+        # live: one per participant per live session (live.models.Participant.attempt)
+        CONFERENCE = "conference", "Live conference"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts"
     )
-    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.QUIZ)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.QUIZ)
     quiz = models.ForeignKey(
         Quiz, on_delete=models.CASCADE, null=True, blank=True, related_name="attempts"
     )

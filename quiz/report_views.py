@@ -278,6 +278,7 @@ def item_analysis(request: HttpRequest) -> HttpResponse:
         "modalities": Modality.choices,
         "regions": Region.choices,
         "categories": Category.choices,
+        "conference_choices": list(statistics.CONFERENCE_FILTERS.items()),
         "chart": charts.bar_chart(facility_bars, "facility", 1.0),
         "facility_bars": facility_bars,
         "too_easy": statistics.TOO_EASY,

@@ -327,6 +327,8 @@ def _check_answers(
     answers: Mapping[int, Answer],
 ) -> None:
     is_exam = attempt.quiz is not None and attempt.quiz.is_exam
+    # A live conference asks one question at a time, in the presenter's order.
+    one_at_a_time = attempt.kind in (Attempt.Kind.REVIEW, Attempt.Kind.CONFERENCE)
     by_pk = {q.pk: q for q in questions}
     if set(answers) - set(by_pk):
         raise AnswerRefused("That question does not belong to this case.", code="unknown")
@@ -336,7 +338,7 @@ def _check_answers(
             "Give an answer before saving." if is_exam else "Give an answer before submitting."
         )
         raise AnswerRefused(message, code="blank")
-    if is_exam or attempt.kind == Attempt.Kind.REVIEW:
+    if is_exam or one_at_a_time:
         return
     open_questions = [q for q in questions if q.response is None]
     if case.progressive:
@@ -360,11 +362,14 @@ def _answer(
 
     A question already answered keeps its first response (a double submit stores one),
     except in a running exam, where a later answer replaces the earlier one until the
-    deadline. Blank answers are not stored.
+    deadline, and in a live conference, until the presenter closes the question (the
+    caller refuses answers to a closed one). Blank answers are not stored.
     """
     _check_answers(attempt=attempt, case=case, questions=questions, answers=answers)
     is_exam = attempt.quiz is not None and attempt.quiz.is_exam
     is_review = attempt.kind == Attempt.Kind.REVIEW
+    is_conference = attempt.kind == Attempt.Kind.CONFERENCE
+    replaceable = is_exam or is_conference
     new: list[Response] = []
     changed: list[Response] = []
     picks: dict[int, list[Choice]] = {}
@@ -374,7 +379,7 @@ def _answer(
         if answer is None or answer_is_blank(question, answer):
             continue
         response = line.response
-        if response is not None and not is_exam:
+        if response is not None and not replaceable:
             continue  # already answered: the first answer stands
         outcome = score_answer(question, answer)
         if response is None:
@@ -442,7 +447,8 @@ def _answer(
         for c in picks[r.question_id]
     )
 
-    if not is_exam and not is_review:
+    # Exams and conferences make their cards once the answer is final (finish, close).
+    if not is_exam and not is_review and not is_conference:
         carded = {q.pk for q in questions if q.has_card}
         _review_cards_after_misses(
             responses=[r for r in new if r.question_id not in carded], now=now
@@ -478,6 +484,18 @@ def _review_cards_after_misses(*, responses: Iterable[Response], now: datetime) 
         )
     # A card made meanwhile by another answer to the same question wins: one per question.
     ReviewCard.objects.bulk_create(cards, ignore_conflicts=True)
+
+
+def conference_question_close(
+    *, question_id: int, attempt_ids: Iterable[int], now: datetime
+) -> None:
+    """A live question is closed, its answers final: each miss enters that learner's queue."""
+    responses = Response.objects.filter(
+        attempt_id__in=attempt_ids,
+        attempt__kind=Attempt.Kind.CONFERENCE,
+        question_id=question_id,
+    ).only("user_id", "question_id", "score")
+    _review_cards_after_misses(responses=list(responses), now=now)
 
 
 def _review_card_after_miss(*, response: Response, now: datetime) -> None:

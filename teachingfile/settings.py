@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "teachingfile",
     "quiz",
     "teachingfile.search",
+    "live",  # live case conference (docs/live.md)
     "axes",
     "people",
 ]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("cohorts/", include("quiz.cohort_urls")),
     path("", include("teachingfile.review_urls")),
     path("search/", include("teachingfile.search.urls")),
+    path("live/", include("live.urls")),
     # Django's account views, password pages rate-limited (people/account_urls.py).
     path("accounts/", include("people.account_urls")),
     path("people/", include("people.urls")),

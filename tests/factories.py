@@ -223,3 +223,10 @@ class FigureFactory(DjangoModelFactory[Figure]):
                 annotated=True,
             )
         return figure
+
+
+# Live conference (issue 17): a session over some cases, started as the presenter would.
+def make_live_session(presenter: AbstractUser, cases: list[Case], **extra: object) -> object:
+    from live.services import session_start
+
+    return session_start(presenter=presenter, title="Noon conference", cases=cases, **extra)

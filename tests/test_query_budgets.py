@@ -63,6 +63,7 @@ class World:
     residents: list[AbstractUser] = field(default_factory=list)
     resident_response: Response | None = None
     comment: Comment | None = None
+    live: Any = None  # live conference: a session whose participants grow with the data
 
     @property
     def answered_case(self) -> Case:
@@ -168,6 +169,22 @@ def _grow(world: World, count: int) -> None:
         )
         _answer(attempt, world.cases)
         world.residents.append(learner)
+        if world.live is not None:
+            _live_join_and_answer(world, learner)
+
+
+def _live_join_and_answer(world: World, learner: AbstractUser) -> None:
+    from live.services import participant_join
+    from quiz.services import Answer, attempt_answer
+
+    participant = participant_join(code=world.live.code, user=learner)
+    question = Question.objects.get(pk=world.live.question_id)
+    # Straight to the quiz service: the session shows the spread, its question is closed.
+    attempt_answer(
+        attempt=participant.attempt,
+        case=question.case,
+        answers={question.pk: Answer(choice_ids=frozenset({question.choices.all()[1].pk}))},
+    )
 
 
 def _build(cohort: Cohort, resident: AbstractUser, other: AbstractUser, faculty: Any) -> World:
@@ -179,7 +196,9 @@ def _build(cohort: Cohort, resident: AbstractUser, other: AbstractUser, faculty:
         user=resident, quiz=world.quiz, finished_at=now, score=0.5
     )
     world.open_attempt = Attempt.objects.create(user=resident, quiz=world.quiz)
-    _grow(world, SMALL)
+    _add_cases(world, 2)
+    world.live = _live_session(world)
+    _grow(world, SMALL - 2)
     world.case_attempt = Attempt.objects.create(
         user=resident, kind=Attempt.Kind.CASE, case=world.answered_case, finished_at=now
     )
@@ -196,6 +215,19 @@ def _build(cohort: Cohort, resident: AbstractUser, other: AbstractUser, faculty:
         owner=make_user("fiona-author", roles.FACULTY, is_staff=True),
     )
     return world
+
+
+def _live_session(world: World) -> Any:
+    from live.services import session_step
+    from tests.factories import make_live_session
+
+    session = make_live_session(world.faculty, world.cases[:2], program=world.cohort.program)
+    # The spread is what grows with the answers: measure the step that draws it.
+    for _ in range(3):
+        session = session_step(session=session, action="next", by=world.faculty)
+    world.live = session
+    _live_join_and_answer(world, world.resident)
+    return session
 
 
 # --- the budget table -------------------------------------------------------------------------
@@ -231,6 +263,10 @@ def _invitation(world: World) -> str:
 
 def _attempt(world: World) -> dict[str, Any]:
     return {"pk": world.quiz.pk, "attempt_pk": world.attempt.pk}
+
+
+def _live(world: World) -> dict[str, Any]:
+    return {"code": world.live.code}
 
 
 # Ceilings sit a few queries above what each page needed when it was measured, so a
@@ -283,6 +319,15 @@ PAGES: dict[str, Page] = {
     "people:preferences": Page(5, ("resident", "director")),
     "people:audit_log": Page(7, ("director",)),
     "people:invitation_accept": Page(3, ("anonymous",), lambda w: {"token": _invitation(w)}),
+    # Live conference: the session shows the spread of answers to its first question.
+    "live:index": Page(9, ("faculty", "director")),
+    "live:join": Page(4, ("resident",)),
+    "live:participant": Page(8, ("resident",), _live),
+    "live:participant_stage": Page(8, ("resident",), _live),
+    "live:present": Page(11, ("faculty",), _live),
+    "live:present_stage": Page(11, ("faculty",), _live),
+    "live:present_counts": Page(11, ("faculty",), _live),
+    "live:results": Page(8, ("faculty", "director"), _live),
     # Django's own account pages.
     "login": Page(2, ("anonymous",)),
     "password_change": Page(4, ("resident",)),

@@ -15,6 +15,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from live.services import participant_join, session_step
 from people.models import Invitation, token_digest
 from quiz.models import Response
 from teachingfile import roles
@@ -32,6 +33,7 @@ from tests.factories import (
     QuizFactory,
     QuizItemFactory,
     ResponseFactory,
+    make_live_session,
     make_user,
 )
 
@@ -124,6 +126,21 @@ MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     # Single sign-on is off in the tests: its two endpoints do not exist then.
     "oidc_authentication_init": ("GET", (404, 404, 404, 404, 404, 404, 404)),
     "oidc_authentication_callback": ("GET", (404, 404, 404, 404, 404, 404, 404)),
+    # Live conference (docs/live.md): farid presents; rosa has joined, oscar has not; the
+    # session belongs to dana's program. Question 1 is open; an empty post names no open
+    # question (409, nothing stored).
+    "live:index": ("GET", (LOGIN, 302, 302, 200, 200, 200, 200)),
+    "live:session_start": ("POST", (LOGIN, 403, 403, 422, 422, 403, 403)),
+    "live:join": ("GET", (LOGIN, 200, 200, 200, 200, 200, 200)),
+    "live:join@post": ("POST", (LOGIN, 422, 422, 422, 422, 422, 422)),
+    "live:participant": ("GET", (LOGIN, 200, 302, 302, 302, 302, 302)),
+    "live:participant_stage": ("GET", (LOGIN, 200, 404, 404, 404, 404, 404)),
+    "live:answer": ("POST", (LOGIN, 409, 404, 404, 404, 404, 404)),
+    "live:present": ("GET", (LOGIN, 404, 404, 200, 404, 404, 404)),
+    "live:present_stage": ("GET", (LOGIN, 404, 404, 200, 404, 404, 404)),
+    "live:present_counts": ("GET", (LOGIN, 404, 404, 200, 404, 404, 404)),
+    "live:control": ("POST", (LOGIN, 404, 404, 422, 404, 404, 404)),
+    "live:results": ("GET", (LOGIN, 404, 404, 200, 404, 200, 404)),
     # The admin: staff only; residents are not staff and are sent to the admin login.
     "admin:index": ("GET", (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200)),
 }
@@ -178,7 +195,11 @@ def world(db: None) -> dict[str, Any]:
         attempt=attempt, question=question, score=None, method=Response.Method.PENDING
     )
     comment = CommentFactory(case=case, author=people["resident"])
+    live = make_live_session(people["faculty"], [case], program=home.program)
+    participant_join(code=live.code, user=people["resident"])
+    session_step(session=live, action="next", by=people["faculty"])
     return {
+        "live": live,
         "people": people,
         "case": case,
         "draft": draft,
@@ -228,6 +249,19 @@ def _url(name: str, w: dict[str, Any]) -> str:
         "review:case_rating": [case.public_id],
         "review:comment_visibility": [w["comment"].pk],
         "password_reset_confirm": ["MQ", "set-password"],
+        **{
+            f"live:{name}": [w["live"].code]
+            for name in (
+                "participant",
+                "participant_stage",
+                "answer",
+                "present",
+                "present_stage",
+                "present_counts",
+                "control",
+                "results",
+            )
+        },
     }
     if name == "media_file":
         return "/media/no-such-file.png"

@@ -19,7 +19,20 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, TextChoices, Window
+from django.db.models import Case as DbCase
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    TextChoices,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import RowNumber
 
 from quiz.models import Attempt, Response
@@ -47,16 +60,36 @@ class WhichAttempts(TextChoices):
 # Attempts at a quiz, or at one library case; review sessions mix questions from anywhere
 # and re-ask what was missed, so they measure memory of the reveal, not the item.
 _MEASURED_KINDS = (Attempt.Kind.QUIZ, Attempt.Kind.CASE)
-_ONE_TEST = [F("user_id"), F("kind"), F("quiz_id"), F("case_id")]
+# Live conference answers (issue 17) count too unless the filter leaves them out; each
+# participant's attempt at a session is a test of its own.
+CONFERENCE_FILTERS = {
+    "include": "All answers",
+    "exclude": "Without live conference answers",
+    "only": "Live conference answers only",
+}
+_CONFERENCE_KINDS = {
+    "include": (*_MEASURED_KINDS, Attempt.Kind.CONFERENCE),
+    "exclude": _MEASURED_KINDS,
+    "only": (Attempt.Kind.CONFERENCE,),
+}
+_ONE_TEST = [
+    F("user_id"),
+    F("kind"),
+    F("quiz_id"),
+    F("case_id"),
+    DbCase(When(kind=Attempt.Kind.CONFERENCE, then=F("id")), default=Value(0)),
+]
 
 
 def _ungraded() -> Exists:
     return Exists(Response.objects.filter(attempt=OuterRef("pk"), score__isnull=True))
 
 
-def _chosen_attempts(which: str, quiz_id: int | None) -> QuerySet[Attempt]:
+def _chosen_attempts(
+    which: str, quiz_id: int | None, conference: str = "include"
+) -> QuerySet[Attempt]:
     """Finished attempts picked by the rule, graded or not (see `counted_attempts`)."""
-    attempts = Attempt.objects.filter(kind__in=_MEASURED_KINDS)
+    attempts = Attempt.objects.filter(kind__in=_CONFERENCE_KINDS[conference])
     if quiz_id:
         attempts = attempts.filter(quiz_id=quiz_id)
     if which == WhichAttempts.FIRST:
@@ -84,10 +117,10 @@ def _chosen_attempts(which: str, quiz_id: int | None) -> QuerySet[Attempt]:
 
 
 def counted_attempts(
-    which: str = WhichAttempts.FIRST, quiz_id: int | None = None
+    which: str = WhichAttempts.FIRST, quiz_id: int | None = None, conference: str = "include"
 ) -> QuerySet[Attempt]:
     """The attempts statistics use: finished, every response scored, chosen by `which`."""
-    return _chosen_attempts(which, quiz_id).exclude(_ungraded())
+    return _chosen_attempts(which, quiz_id, conference).exclude(_ungraded())
 
 
 def provisional_attempts(which: str = WhichAttempts.FIRST, quiz_id: int | None = None) -> int:
@@ -96,10 +129,10 @@ def provisional_attempts(which: str = WhichAttempts.FIRST, quiz_id: int | None =
 
 
 def counted_responses(
-    which: str = WhichAttempts.FIRST, quiz_id: int | None = None
+    which: str = WhichAttempts.FIRST, quiz_id: int | None = None, conference: str = "include"
 ) -> QuerySet[Response]:
     """Every response of the counted attempts, unanswered ones (scored 0) included."""
-    return Response.objects.filter(attempt__in=counted_attempts(which, quiz_id))
+    return Response.objects.filter(attempt__in=counted_attempts(which, quiz_id, conference))
 
 
 @dataclass
@@ -484,13 +517,17 @@ class CaseFilters:
     quiz: int | None = None
     search: str = ""
     which: str = WhichAttempts.FIRST
+    # Live conference answers: "include" (default), "exclude" or "only" (CONFERENCE_FILTERS).
+    conference: str = "include"
 
     @classmethod
     def from_query(cls, params: Any) -> CaseFilters:
         quiz = params.get("quiz") or ""
         which = params.get("attempts") or ""
+        conference = params.get("conference") or "include"
         return cls(
             which=which if which in WhichAttempts.values else WhichAttempts.FIRST,
+            conference=conference if conference in CONFERENCE_FILTERS else "include",
             modality=params.get("modality", "")
             if params.get("modality") in Modality.values
             else "",
@@ -521,7 +558,7 @@ class CaseFilters:
         )
 
     def responses(self, case_ids: Iterable[int] | None = None) -> QuerySet[Response]:
-        responses = counted_responses(self.which, self.quiz)
+        responses = counted_responses(self.which, self.quiz, self.conference)
         if case_ids is not None:
             responses = responses.filter(case_id__in=list(case_ids))
         return responses
