@@ -198,3 +198,51 @@ def test_a_long_unbroken_comment_does_not_widen_the_page(
     assert page.evaluate("document.documentElement.scrollWidth") == width
     if width == 1280:
         _shot(page, "comment-refused")
+
+
+def test_the_demo_resident_sits_the_demo_exam_and_reads_their_progress(
+    new_page: Callable[..., Any], live_server: Any
+) -> None:
+    """The demo exam over the five seed cases, as the README screenshots show it."""
+    from django.contrib.auth import get_user_model
+
+    from quiz.demo import seed_demo
+    from quiz.models import Quiz
+
+    seed_demo()
+    exam = Quiz.objects.get(mode=Quiz.Mode.EXAM)
+    resident = get_user_model().objects.get(username="resident")
+    page = new_page(resident)
+    _start(page, live_server.url, exam)
+    # tf-0001 is progressive: one question, committed, then the next.
+    assert page.locator("fieldset.question").count() == 1
+    page.get_by_label("Your answer to question 1").fill("soft-tissue calcification")
+    page.locator(SAVED).wait_for()
+    page.get_by_role("button", name="Commit answer to Q1 (locks it)").click()
+    page.get_by_label("Your answer to question 2").wait_for()
+    assert page.locator(".locked-answer").count() == 1
+    page.get_by_label("Your answer to question 2").fill("calciphylaxis")
+    page.locator(SAVED).wait_for()
+    page.get_by_role("button", name="Next case").click()
+    page.wait_for_url("**/cases/2/")
+    page.get_by_label("Calcium salts deposited in lung tissue", exact=False).check()
+    page.locator(SAVED).wait_for()
+    page.get_by_label("Flag this case for review").check()
+    page.locator("#attempt-steps .step-flagged").wait_for()
+    page.evaluate("window.scrollTo(0, 0)")
+    _shot(page, "docs-exam")
+    phone = new_page(resident, viewport={"width": 390, "height": 844})
+    phone.goto(page.url)
+    _shot(phone, "docs-exam-phone")
+    page.get_by_role("link", name="Hand in the exam…").click()
+    page.wait_for_url("**/finish/")
+    _shot(page, "docs-hand-in")
+    page.get_by_role("button", name="Hand in now").click()
+    page.get_by_role("heading", name=f"Results: {exam.title}").wait_for()
+    page.get_by_role("link", name="Review case 1").click()
+    page.locator("[data-score-summary]").wait_for()
+    _shot(page, "docs-reveal")
+    page.goto(f"{live_server.url}/progress/")
+    page.get_by_role("heading", name="Your progress").wait_for()
+    assert page.locator("[data-cases-answered]").inner_text() == "5"
+    screenshot(page, "docs-progress")
