@@ -257,7 +257,8 @@ PAGES: dict[str, Page] = {
     "reports:cohort_detail": Page(8, ("director",), lambda w: {"cohort_id": w.cohort.pk}),
     "review:review_queue": Page(8, ("faculty",)),
     "review:case_review": Page(15, ("faculty",), lambda w: {"public_id": w.in_review.public_id}),
-    "search:search": Page(7, ("resident", "faculty"), query="q=knee"),
+    # Issue #12: + the menu's "Review (N due)" count for residents.
+    "search:search": Page(8, ("resident", "faculty"), query="q=knee"),
     # Django's own account pages.
     "login": Page(2, ("anonymous",)),
     "password_change": Page(4, ("resident",)),
