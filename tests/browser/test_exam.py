@@ -92,6 +92,14 @@ def test_an_exam_keeps_every_word_and_moves_by_buttons_and_keys(
     # A key typed in a text field is text, not navigation.
     page.get_by_label("Your answer to question 2").press("n")
     assert page.url.endswith("/cases/1/")
+    # Leaving by a navigator link right after typing: the page sends what is unsaved.
+    page.get_by_label("Your answer to question 2").fill("calcifylaxis")
+    page.locator("#attempt-steps a").nth(2).click()
+    page.wait_for_url("**/cases/3/")
+    page.go_back()
+    page.wait_for_url("**/cases/1/")
+    page.reload()
+    assert page.get_by_label("Your answer to question 2").input_value() == "calcifylaxis"
     page.get_by_role("button", name="Next case").click()
     page.wait_for_url("**/cases/2/")
 
