@@ -129,8 +129,10 @@ def test_a_whole_quiz_can_be_done_with_the_keyboard_alone(
     page.wait_for_url("**/attempts/*/cases/1/")
 
     for position in (1, 2):
-        # The first choice by its number key, the free text typed, Enter submits.
+        # Into the question area (answer keys act only there), the first choice by its
+        # number key, the free text typed, Enter submits.
         page.locator("[data-answer-form]").wait_for()
+        tab_to("el.type === 'radio' && !!el.closest('[data-question-area]')")
         page.keyboard.press("1")
         tab_to("el.type === 'text' && el.name.startsWith('q')")
         page.keyboard.type("calciphylaxis")
