@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth.models import AbstractUser
 from django.test import Client
 
+from quiz import services
 from quiz.models import Cohort, ReviewCard
 from tests.browser.conftest import THEMES, screenshot
 from tests.browser.scenes import assigned_quiz
@@ -69,6 +70,9 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
     learner.force_login(resident)
     _answer(learner, revealed, right=False)  # a miss also fills the review queue
     ReviewCard.objects.filter(user=resident).update(due="2000-01-01T00:00:00Z")
+    exam = assigned_quiz(cohort, size=1, mode="exam").quiz
+    sitting = services.quiz_attempt_start(user=resident, quiz=exam)
+    sitting_url = f"/quizzes/{exam.pk}/attempts/{sitting.pk}"
 
     pages_by_user: list[tuple[Any, list[str]]] = [
         (None, ["/accounts/login/"]),
@@ -82,6 +86,9 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
                 "/quizzes/",
                 f"/quizzes/{scene.quiz.pk}/",
                 "/review/",
+                f"{sitting_url}/cases/1/",
+                f"{sitting_url}/finish/",
+                "/progress/",
                 "/search/?q=calf",
                 "/no-such-page/",
             ],

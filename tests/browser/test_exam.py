@@ -254,3 +254,22 @@ def test_the_demo_resident_sits_the_demo_exam_and_reads_their_progress(
     page.get_by_role("heading", name="Your progress").wait_for()
     assert page.locator("[data-cases-answered]").inner_text() == "5"
     screenshot(page, "docs-progress")
+
+
+def test_without_javascript_the_exam_buttons_save_and_move(
+    new_page: Callable[..., Any], live_server: Any, resident: AbstractUser, cohort: Cohort
+) -> None:
+    scene = _exam(cohort, size=2)
+    page = new_page(resident, js=False)
+    _start(page, live_server.url, scene.quiz)
+    page.get_by_label("Your answer to question 2").fill("calciphylaxis")
+    page.get_by_label("Flag this case for review").check()
+    page.get_by_role("button", name="Next case").click()
+    page.wait_for_url("**/cases/2/")
+    page.get_by_role("button", name="Previous case").click()
+    page.wait_for_url("**/cases/1/")
+    assert page.get_by_label("Your answer to question 2").input_value() == "calciphylaxis"
+    assert page.get_by_label("Flag this case for review").is_checked()
+    page.get_by_role("link", name="Hand in the exam…").click()
+    page.get_by_role("button", name="Hand in now").click()
+    page.get_by_role("heading", name="Results: Calcification exam").wait_for()
