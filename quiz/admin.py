@@ -98,7 +98,7 @@ class QuizItemInline(admin.TabularInline):
 
 @admin.register(Quiz)
 class QuizAdmin(admin.ModelAdmin):
-    list_display = ["title", "mode", "time_limit", "is_open", "created_by"]
+    list_display = ["title", "mode", "time_limit", "attempts_allowed", "is_open", "created_by"]
     list_filter = ["mode", "is_open"]
     search_fields = ["title"]
     inlines = [QuizItemInline]

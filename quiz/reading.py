@@ -272,6 +272,15 @@ class QuestionState:
     def is_answered(self) -> bool:
         return self.response is not None
 
+    @property
+    def answer_display(self) -> str:
+        """The answer as the learner saw it: picked letters in this attempt's order."""
+        if self.response is None:
+            return ""
+        if self.question.is_choice:
+            return ", ".join(line.letter for line in self.choices if line.picked)
+        return self.response.answer_text
+
 
 @dataclass
 class ScoreSummary:

@@ -311,7 +311,8 @@ PAGES: dict[str, Page] = {
     "cohorts:cohort_detail": Page(8, ("director",), lambda w: {"cohort_id": w.cohort.pk}),
     "review:review_queue": Page(12, ("faculty",)),
     "review:case_review": Page(15, ("faculty",), lambda w: {"public_id": w.in_review.public_id}),
-    "search:search": Page(7, ("resident", "faculty"), query="q=knee"),
+    # Issue #12: + the menu's "Review (N due)" count for residents.
+    "search:search": Page(8, ("resident", "faculty"), query="q=knee"),
     # People (issue 21).
     "people:people_list": Page(8, ("director",)),
     "people:invite": Page(6, ("director",)),

@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth.models import AbstractUser
 from django.test import Client
 
+from quiz import services
 from quiz.models import Cohort, ReviewCard
 from tests.browser.conftest import THEMES, screenshot
 from tests.browser.scenes import assigned_quiz
@@ -69,6 +70,9 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
     learner.force_login(resident)
     _answer(learner, revealed, right=False)  # a miss also fills the review queue
     ReviewCard.objects.filter(user=resident).update(due="2000-01-01T00:00:00Z")
+    exam = assigned_quiz(cohort, size=1, mode="exam").quiz
+    sitting = services.quiz_attempt_start(user=resident, quiz=exam)
+    sitting_url = f"/quizzes/{exam.pk}/attempts/{sitting.pk}"
 
     pages_by_user: list[tuple[Any, list[str]]] = [
         (None, ["/accounts/login/"]),
@@ -82,6 +86,9 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
                 "/quizzes/",
                 f"/quizzes/{scene.quiz.pk}/",
                 "/review/",
+                f"{sitting_url}/cases/1/",
+                f"{sitting_url}/finish/",
+                "/progress/",
                 "/search/?q=calf",
                 "/no-such-page/",
             ],
@@ -129,8 +136,10 @@ def test_a_whole_quiz_can_be_done_with_the_keyboard_alone(
     page.wait_for_url("**/attempts/*/cases/1/")
 
     for position in (1, 2):
-        # The first choice by its number key, the free text typed, Enter submits.
+        # Into the question area (answer keys act only there), the first choice by its
+        # number key, the free text typed, Enter submits.
         page.locator("[data-answer-form]").wait_for()
+        tab_to("el.type === 'radio' && !!el.closest('[data-question-area]')")
         page.keyboard.press("1")
         tab_to("el.type === 'text' && el.name.startsWith('q')")
         page.keyboard.type("calciphylaxis")

@@ -328,6 +328,15 @@ def test_shuffled_cases_and_choices_keep_their_order_on_reload(
         assert first_case[0].unknown_title in page
         shown = [page.index(f'value="{pk}"') for pk in order]
         assert shown == sorted(shown)  # the choices appear in the attempt's order
+    # The reveal names the pick by the letter the learner saw, not the authored one.
+    authored = list(first_case[1].choices.order_by("order").values_list("pk", flat=True))
+    attempt.choice_order = {str(first_case[1].pk): authored[::-1]}
+    attempt.save()
+    last = authored[0]  # authored A, shown third: C
+    client.post(f"{_base(attempt)}/cases/1/save/", {f"q{first_case[1].pk}": last}, headers=HX)
+    client.post(f"{_base(attempt)}/finish/", {"confirm": "hand-in"})
+    reveal = client.get(f"{_base(attempt)}/cases/1/").content.decode()
+    assert '<span class="muted">Your answer:</span> C</p>' in reveal
 
 
 def test_the_reveal_can_wait_for_the_due_date(

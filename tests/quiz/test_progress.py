@@ -124,9 +124,14 @@ def test_library_cards_mark_answered_cases_with_the_score(
     answered, question, right, _wrong = _case(unknown_title="Answered one")
     _case(unknown_title="Untouched one")
     _answer(resident, answered, question, right)
+    missed, missed_q, _right, wrong = _case(unknown_title="Missed one")
+    _answer(resident, missed, missed_q, wrong)
     client.force_login(resident)
     body = client.get("/cases/").content.decode()
-    assert body.count("data-my-score") == 1 and "Answered · 100 %" in body
+    assert body.count("data-my-score") == 2
+    assert "Answered · 100 %" in body and "Answered · 0 %" in body
+    # Cards on pages that do not ask for the score (the home page) show no mark.
+    assert "data-my-score" not in client.get("/").content.decode()
 
 
 def test_the_menu_offers_review_with_its_count_and_progress_to_residents_only(
