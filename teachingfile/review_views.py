@@ -77,7 +77,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     waiting = cases.filter(status=Case.Status.IN_REVIEW).exclude(owner=request.user)
     mine = cases.filter(owner=request.user, status__in=[Case.Status.DRAFT, Case.Status.IN_REVIEW])
     # Measured cases whose numbers call for a second look (quiz.reports.flags).
-    flags = case_flags(Case.objects.exclude(status=Case.Status.DRAFT))
+    flags = case_flags(Case.objects.published())
     context = {"waiting": waiting, "mine": mine, "flags": flags, "min_n": MIN_N}
     context["band"] = round(FACILITY_BAND * 100)
     return render(request, "teachingfile/review/review_queue.html", context)
