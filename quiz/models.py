@@ -260,6 +260,10 @@ class Response(models.Model):
                 name="response_item_stats",
             ),
             models.Index(fields=["attempt", "score"], name="response_attempt_score"),
+            # Attempts still waiting for a grade, which statistics leave out: few rows.
+            models.Index(
+                fields=["attempt"], condition=Q(score__isnull=True), name="response_unscored"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,17 @@ def _media_root(settings: pytest.FixtureRequest, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _statistics_flags_measured_afresh() -> None:
+    # The review flags cache their measurement for 15 minutes (quiz.reports.flags); test
+    # databases reuse ids after a rollback, so each test starts without it.
+    from django.core.cache import cache
+
+    from quiz.reports.flags import _CACHE_KEY
+
+    cache.delete(_CACHE_KEY)
+
+
 @pytest.fixture
 def resident(db: None) -> AbstractUser:
     return make_user("rosa", roles.RESIDENT)
