@@ -459,8 +459,10 @@ def quiz_statistics_by_quiz(
     which: str, quiz_ids: Sequence[int] | None = None
 ) -> dict[int, QuizStats]:
     """Quiz-level figures for every quiz (or the given ones): three queries in all."""
-    base = counted_responses(which).filter(attempt__quiz__isnull=False).order_by()
-    chosen = _chosen_attempts(which, None).filter(quiz__isnull=False)
+    # One quiz (the panel): rank only its attempts, not every attempt in the database.
+    only = quiz_ids[0] if quiz_ids is not None and len(quiz_ids) == 1 else None
+    base = counted_responses(which, only).filter(attempt__quiz__isnull=False).order_by()
+    chosen = _chosen_attempts(which, only).filter(quiz__isnull=False)
     if quiz_ids is not None:
         base = base.filter(attempt__quiz_id__in=list(quiz_ids))
         chosen = chosen.filter(quiz_id__in=list(quiz_ids))
