@@ -230,7 +230,8 @@ class Response(models.Model):
         blank=True,
         related_name="scored_responses",
     )
-    # True for the learner's first ever answer to this question: item statistics use these.
+    # True for the learner's first ever answer to this question (the resident page marks the
+    # others "repeat"). Item statistics choose whole attempts instead (quiz.reports.statistics).
     is_first_attempt = models.BooleanField(default=True)
     is_late = models.BooleanField(default=False)
     shown_at = models.DateTimeField(null=True, blank=True)
