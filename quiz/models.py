@@ -277,7 +277,8 @@ class Response(models.Model):
         blank=True,
         related_name="scored_responses",
     )
-    # True for the learner's first ever answer to this question: item statistics use these.
+    # True for the learner's first ever answer to this question (the resident page marks the
+    # others "repeat"). Item statistics choose whole attempts instead (quiz.reports.statistics).
     is_first_attempt = models.BooleanField(default=True)
     is_late = models.BooleanField(default=False)
     shown_at = models.DateTimeField(null=True, blank=True)
@@ -307,6 +308,10 @@ class Response(models.Model):
                 name="response_item_stats",
             ),
             models.Index(fields=["attempt", "score"], name="response_attempt_score"),
+            # Attempts still waiting for a grade, which statistics leave out: few rows.
+            models.Index(
+                fields=["attempt"], condition=Q(score__isnull=True), name="response_unscored"
+            ),
         ]
 
     def __str__(self) -> str:

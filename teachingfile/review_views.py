@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from quiz.reports.flags import FACILITY_BAND, case_flags
+from quiz.reports.flags import FACILITY_BAND, case_flags, measured_cases
 from quiz.reports.statistics import MIN_N, counted_responses, item_statistics
 from teachingfile import review_services, roles, services
 from teachingfile.models import Case, Comment, Rating, StatusChange
@@ -77,8 +77,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     waiting = cases.filter(status=Case.Status.IN_REVIEW).exclude(owner=request.user)
     mine = cases.filter(owner=request.user, status__in=[Case.Status.DRAFT, Case.Status.IN_REVIEW])
     # Measured cases whose numbers call for a second look (quiz.reports.flags).
-    flags = case_flags(Case.objects.exclude(status=Case.Status.DRAFT))
+    flags = case_flags(Case.objects.published())
     context = {"waiting": waiting, "mine": mine, "flags": flags, "min_n": MIN_N}
+    context["measured_at"], _ = measured_cases()
     context["band"] = round(FACILITY_BAND * 100)
     return render(request, "teachingfile/review/review_queue.html", context)
 

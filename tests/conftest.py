@@ -19,7 +19,8 @@ def _media_root(settings: pytest.FixtureRequest, tmp_path: Path) -> None:
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
-    # Each test's database starts afresh (ids and versions repeat), so its cache must too.
+    # Each test's database starts afresh (ids and versions repeat), so its cache must too
+    # (the case rows of quiz.reading, the review flags of quiz.reports.flags...).
     from django.core.cache import cache
 
     cache.clear()

@@ -22,9 +22,7 @@ from django.db import connection
 from django.db.models import Case as DbCase
 from django.db.models import (
     Count,
-    Exists,
     F,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -81,8 +79,10 @@ _ONE_TEST = [
 ]
 
 
-def _ungraded() -> Exists:
-    return Exists(Response.objects.filter(attempt=OuterRef("pk"), score__isnull=True))
+def _ungraded() -> Q:
+    # Read from the partial index of unscored responses (Response.Meta): a handful of rows,
+    # where a correlated EXISTS per attempt would probe the index once per attempt.
+    return Q(pk__in=Response.objects.filter(score__isnull=True).values("attempt_id"))
 
 
 def _chosen_attempts(
@@ -131,8 +131,16 @@ def provisional_attempts(which: str = WhichAttempts.FIRST, quiz_id: int | None =
 def counted_responses(
     which: str = WhichAttempts.FIRST, quiz_id: int | None = None, conference: str = "include"
 ) -> QuerySet[Response]:
-    """Every response of the counted attempts, unanswered ones (scored 0) included."""
-    return Response.objects.filter(attempt__in=counted_attempts(which, quiz_id, conference))
+    """Every response of the counted attempts, unanswered ones (scored 0) included.
+
+    The attempt test is written on `attempt_id + 0` so that no index serves it: callers
+    narrow by case, and SQLite would otherwise drive the query from the attempt index,
+    reading every response of every counted attempt (a million rows) instead of the page's
+    cases' responses from the covering index and checking each against the attempt set.
+    """
+    return Response.objects.alias(attempt_key=F("attempt_id") + 0).filter(
+        attempt_key__in=counted_attempts(which, quiz_id, conference).values("pk")
+    )
 
 
 @dataclass
@@ -226,7 +234,7 @@ def item_flags(stats: ItemStats) -> list[str]:
     return flags
 
 
-_MOMENTS_SQL = """
+_PAIRS_SQL = """
 WITH base(attempt_id, question_id, case_id, mark, max_mark) AS MATERIALIZED ({base}),
 totals AS (
     SELECT r.attempt_id, SUM(r.score * q.max_mark) AS total
@@ -241,6 +249,9 @@ pairs AS MATERIALIZED (
     SELECT u.level, u.item, u.m, u.x, t.total - u.x AS y
     FROM units u JOIN totals t ON t.attempt_id = u.attempt_id
 ),
+{tail}"""
+
+_RANKED_TAIL = """
 -- Materialized so that PostgreSQL joins the two rankings on (level, item, k): inlined, it
 -- merge-joined them on (level, item) alone, since the window output comes sorted that way,
 -- and filtered k afterwards, pairing every row of an item with every other (~1M rows a page).
@@ -266,6 +277,15 @@ moments AS (
 SELECT m.level, m.item, m.n, m.sm, m.sx, m.sxx, m.sy, m.syy, m.sxy, COALESCE(p.sxy_max, 0)
 FROM moments m LEFT JOIN sorted_products p ON p.level = m.level AND p.item = m.item
 """
+# Without discriminative efficiency: no rankings, only sums (the review flags need r alone).
+_PLAIN_TAIL = """
+moments AS (
+    SELECT level, item, COUNT(*) AS n, SUM(m) AS sm, SUM(x) AS sx, SUM(x * x) AS sxx,
+           SUM(y) AS sy, SUM(y * y) AS syy, SUM(x * y) AS sxy
+    FROM pairs GROUP BY level, item
+)
+SELECT level, item, n, sm, sx, sxx, sy, syy, sxy, 0 FROM moments
+"""
 
 _UNIT_SQL = """SELECT '{level}' AS level, b.{key} AS item, b.attempt_id,
            SUM(b.max_mark) AS m, SUM(b.mark) AS x
@@ -290,7 +310,10 @@ def item_statistics(base: QuerySet[Response], per: str = "question") -> dict[int
 
 
 def item_statistics_by_level(
-    base: QuerySet[Response], levels: Sequence[str] = ("case", "question")
+    base: QuerySet[Response],
+    levels: Sequence[str] = ("case", "question"),
+    *,
+    efficiency: bool = True,
 ) -> dict[str, dict[int, ItemStats]]:
     """Statistics per case and per question in one query (the responses are read once).
 
@@ -312,7 +335,8 @@ def item_statistics_by_level(
         ).sql_with_params()
     except EmptyResultSet:  # e.g. a filter on no cohorts at all: nothing to measure
         return {level: {} for level in levels}
-    sql = _MOMENTS_SQL.format(base=base_sql, units=units)
+    tail = _RANKED_TAIL if efficiency else _PLAIN_TAIL
+    sql = _PAIRS_SQL.format(base=base_sql, units=units, tail=tail)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -466,8 +490,10 @@ def quiz_statistics_by_quiz(
     which: str, quiz_ids: Sequence[int] | None = None
 ) -> dict[int, QuizStats]:
     """Quiz-level figures for every quiz (or the given ones): three queries in all."""
-    base = counted_responses(which).filter(attempt__quiz__isnull=False).order_by()
-    chosen = _chosen_attempts(which, None).filter(quiz__isnull=False)
+    # One quiz (the panel): rank only its attempts, not every attempt in the database.
+    only = quiz_ids[0] if quiz_ids is not None and len(quiz_ids) == 1 else None
+    base = counted_responses(which, only).filter(attempt__quiz__isnull=False).order_by()
+    chosen = _chosen_attempts(which, only).filter(quiz__isnull=False)
     if quiz_ids is not None:
         base = base.filter(attempt__quiz_id__in=list(quiz_ids))
         chosen = chosen.filter(quiz_id__in=list(quiz_ids))

@@ -142,3 +142,16 @@ def test_only_faculty_may_dismiss(client, request, other_faculty, persona: str) 
     url = reverse("quiz:flag_dismiss", args=[case.public_id])
     assert client.post(url, {"note": "x"}).status_code == 404
     assert not FlagDismissal.objects.exists()
+
+
+def test_the_measurement_is_cached_for_fifteen_minutes_like_moodles(other_faculty) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    from quiz.reports.flags import _CACHE_KEY, CACHE_SECONDS
+
+    assert CACHE_SECONDS == 15 * 60
+    assert case_flags(Case.objects.all()) == []  # nothing measured yet; now cached
+    case = _seed(other_faculty)
+    assert case_flags(Case.objects.all()) == []  # still the cached measurement
+    cache.delete(_CACHE_KEY)  # what expiry does
+    assert case in [f.case for f in case_flags(Case.objects.all())]
