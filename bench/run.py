@@ -652,7 +652,7 @@ def table(run: dict[str, Any]) -> str:
         mark = {True: "ok", False: "MISSED", None: ""}[entry.get("met")]
         target = f"{entry['target']} {mark}" if entry.get("target") else ""
         queries = "-" if entry.get("queries") is None else str(entry["queries"])
-        cpu = "-" if entry.get("cpu_ms") is None else f"{entry['cpu_ms']:.1f}"
+        cpu = "-" if entry.get("cpu_ms") is None else f"{entry['cpu_ms']:.2f}"
         cpu_ratio = "-" if entry.get("cpu_ratio") is None else f"{entry['cpu_ratio']:.4f}"
         lines.append(
             f"{entry['label']:<24} {entry['rps']:>8.1f} {entry['p50_ms']:>8.1f} "

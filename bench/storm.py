@@ -153,7 +153,8 @@ def accepted(residents: list[Resident]) -> list[dict[str, Any]]:
         for post in resident.answers
         if 200 <= post.status < 400
     ]
-    return [{"attempt": attempt, "fields": fields} for _, attempt, fields in sorted(posts)]
+    posts.sort(key=lambda post: post[0])
+    return [{"attempt": attempt, "fields": fields} for _, attempt, fields in posts]
 
 
 def summarise(residents: list[Resident]) -> dict[str, Any]:
