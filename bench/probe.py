@@ -273,6 +273,56 @@ def duplicates(max_id: int) -> None:
     print(json.dumps({"new_rows": new.count(), "duplicates": sum(n - 1 for n in repeated)}))
 
 
+def _exam_quiz(title: str, cases: list[Case], director: Any, *, is_open: bool) -> Quiz:
+    quiz = Quiz.objects.create(
+        title=title,
+        mode=Quiz.Mode.EXAM,
+        time_limit=EXAM_TIME_LIMIT,
+        is_open=is_open,
+        created_by=director,
+    )
+    QuizItem.objects.bulk_create(
+        QuizItem(quiz=quiz, case=case, order=order) for order, case in enumerate(cases)
+    )
+    return quiz
+
+
+def _exam_answer_cpu_ms(
+    cases: list[Case], bodies: list[dict[str, str]], user: Any, director: Any
+) -> float:
+    """CPU milliseconds per first save of an exam answer, in this process.
+
+    On a copy of the exam, deleted afterwards with its attempt and rows, so that the storm
+    finds its residents without an attempt. Like the paths' `cpu_ms`, this hardly moves
+    when other programs load the machine, where answers/s does.
+    """
+    trial = _exam_quiz("Bench exam CPU trial", cases, director, is_open=True)
+    try:
+        client = Client()
+        client.force_login(user)
+        started = client.post(reverse("quiz:quiz_start", args=[trial.pk]))
+        if started.status_code != 302:
+            raise SystemExit(f"bench: starting an exam answered {started.status_code}")
+        attempt = Attempt.objects.get(user=user, quiz=trial)
+        paths = [
+            reverse("quiz:attempt_case_answer", args=[trial.pk, attempt.pk, position])
+            for position in range(1, len(cases) + 1)
+        ]
+        # The first answer warms this process; the others are measured.
+        client.post(paths[0], data=bodies[0], HTTP_HX_REQUEST="true")
+        begun = time.process_time()
+        for path, body in zip(paths[1:], bodies[1:], strict=True):
+            client.post(path, data=body, HTTP_HX_REQUEST="true")
+        spent = time.process_time() - begun
+        # Refusals are cheap: a figure is only worth having if every answer was saved.
+        stored = Response.objects.filter(attempt=attempt).count()
+        if stored != sum(len(body) for body in bodies):
+            raise SystemExit(f"bench: the exam CPU trial stored {stored} answers, not all")
+        return round(spent * 1000 / max(len(paths) - 1, 1), 3)
+    finally:
+        trial.delete()
+
+
 def exam(out: str) -> None:
     """Set up the exam storm's exam: timed, ten cases, assigned to the load users' cohorts.
 
@@ -287,16 +337,7 @@ def exam(out: str) -> None:
     # Spread over the library rather than ten neighbours.
     step = max(len(published) // EXAM_CASES, 1)
     cases = published[::step][:EXAM_CASES]
-    quiz = Quiz.objects.create(
-        title=EXAM_TITLE,
-        mode=Quiz.Mode.EXAM,
-        time_limit=EXAM_TIME_LIMIT,
-        is_open=False,
-        created_by=director,
-    )
-    QuizItem.objects.bulk_create(
-        QuizItem(quiz=quiz, case=case, order=order) for order, case in enumerate(cases)
-    )
+    quiz = _exam_quiz(EXAM_TITLE, cases, director, is_open=False)
     cohorts = Cohort.objects.filter(memberships__resident__in=load_users).distinct()
     Assignment.objects.bulk_create(
         Assignment(
@@ -309,6 +350,11 @@ def exam(out: str) -> None:
         Question.objects.filter(case__in=cases).prefetch_related("choices").order_by("order", "pk")
     ):
         questions.setdefault(question.case_id, []).append(question)
+    answers = [
+        [_answer_body(case, questions.get(case.pk, []), right=right) for right in (True, False)]
+        for case in cases
+    ]
+    cpu_ms = _exam_answer_cpu_ms(cases, [pair[0] for pair in answers], load_users[0], director)
     sentinel = 987654321  # stands for each resident's attempt id, filled in by the storm
     answer = reverse("quiz:attempt_case_answer", args=[quiz.pk, sentinel, 1])
     Path(out).write_text(
@@ -322,16 +368,10 @@ def exam(out: str) -> None:
                 "time_limit_s": EXAM_TIME_LIMIT.total_seconds(),
                 "cohorts": len(cohorts),
                 "residents": [user.username for user in load_users],
+                "cpu_ms_per_answer": cpu_ms,
                 "cases": [
-                    {
-                        "position": position,
-                        "case": case.public_id,
-                        "answers": [
-                            _answer_body(case, questions.get(case.pk, []), right=True),
-                            _answer_body(case, questions.get(case.pk, []), right=False),
-                        ],
-                    }
-                    for position, case in enumerate(cases, 1)
+                    {"position": position, "case": case.public_id, "answers": pair}
+                    for position, (case, pair) in enumerate(zip(cases, answers, strict=True), 1)
                 ],
             }
         )

@@ -109,6 +109,10 @@ def test_it_sets_up_a_timed_exam_assigned_to_the_residents_cohort(
     assert spec["answer"].format(attempt=7, position=2) == (
         f"/quizzes/{quiz.pk}/attempts/7/cases/2/answer/"
     )
+    # The CPU trial ran on a copy of the exam, gone with its rows: the storm starts clean.
+    assert spec["cpu_ms_per_answer"] > 0
+    assert list(Quiz.objects.all()) == [quiz]
+    assert not Attempt.objects.exists() and not Response.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
