@@ -169,8 +169,16 @@ class Answered:
     stored: list[Response]
 
 
-@transaction.atomic
 def case_answer(
+    *, user: Any, case: Case, answers: Mapping[int, Answer], now: datetime | None = None
+) -> Answered:
+    """See `_case_answer`: the case's rows are read (or found cached) before the write lock."""
+    reading.case_content(case)
+    return _case_answer()
+
+
+@transaction.atomic
+def _case_answer(
     *, user: Any, case: Case, answers: Mapping[int, Answer], now: datetime | None = None
 ) -> Answered:
     """Answer a library case within the learner's latest attempt at it (started if none).
@@ -194,8 +202,21 @@ def case_answer(
     return _answer(attempt=attempt, case=case, questions=questions, answers=answers, now=now)
 
 
-@transaction.atomic
 def attempt_answer(
+    *,
+    attempt: Attempt,
+    case: Case,
+    answers: Mapping[int, Answer],
+    now: datetime | None = None,
+    shown_at: datetime | None = None,
+) -> Answered:
+    """See `_attempt_answer`: the case's rows are read (or found cached) before the write lock."""
+    reading.case_content(case)
+    return _attempt_answer(attempt=attempt, case=case, answers=answers, now=now, shown_at=shown_at)
+
+
+@transaction.atomic
+def _attempt_answer(
     *,
     attempt: Attempt,
     case: Case,
@@ -253,8 +274,24 @@ class Saved:
     committed: bool = False
 
 
-@transaction.atomic
 def exam_save(
+    *,
+    attempt: Attempt,
+    case: Case,
+    answers: Mapping[int, Answer],
+    flag: bool | None = None,
+    commit: bool = False,
+    now: datetime | None = None,
+) -> Saved:
+    """See `_exam_save`: the case's rows are read (or found cached) before the write lock."""
+    reading.case_content(case)
+    return _exam_save(
+        attempt=attempt, case=case, answers=answers, flag=flag, commit=commit, now=now
+    )
+
+
+@transaction.atomic
+def _exam_save(
     *,
     attempt: Attempt,
     case: Case,
