@@ -679,7 +679,12 @@
         break;
       case "reset":
         stopCine(v);
+        // resetCamera alone keeps rotation and flips on the CPU renderer: undo them first.
+        var cam = vp.getCamera();
+        if (cam.flipHorizontal || cam.flipVertical) vp.setCamera({ flipHorizontal: false, flipVertical: false });
+        vp.setViewPresentation({ rotation: 0 });
         vp.resetCamera();
+        vp.setViewPresentation({ zoom: 1, pan: [0, 0] });
         vp.resetProperties();
         v.inverted = false;
         v.root.dataset.inverted = "false";

@@ -233,7 +233,10 @@ def test_every_tool_works_from_the_keyboard_and_keys_stay_in_the_viewer(
     screenshot(page, "viewer-keyboard-measures")
 
     page.keyboard.press("r")
-    wait("el.dataset.zoom === '1' && el.dataset.inverted === 'false'")
+    wait(
+        "el.dataset.zoom === '1' && el.dataset.inverted === 'false' && el.dataset.rotation === '0'"
+        " && el.dataset.flipH === 'false' && el.dataset.flipV === 'false'"
+    )
     assert measures.count() == 0  # scratch marks go with the reset
     page.keyboard.press("f")
     wait("el.dataset.fullscreen === 'true'")
