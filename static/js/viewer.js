@@ -170,7 +170,10 @@
     var lo = Infinity, hi = -Infinity;
     for (var i = 0; i < pixels.length; i++) { var v = pixels[i]; if (v < lo) lo = v; if (v > hi) hi = v; }
     if (!facts.windows.length) facts.windows = [[(lo + hi) / 2, Math.max(hi - lo, 1)]];
-    facts.pixels = pixels;
+    // Only the small facts are kept here; the pixels belong to Cornerstone's cache, which
+    // may evict them (the probe reads them back from it).
+    facts.bits = pixels.BYTES_PER_ELEMENT * 8;
+    facts.signed = !(pixels instanceof Uint8Array || pixels instanceof Uint16Array);
     sources.set(imageId, facts);
     var colour = facts.samples > 1;
     var voxelManager = core.utilities.VoxelManager.createImageVoxelManager({
@@ -195,7 +198,7 @@
     var f = sources.get(imageId);
     if (!f) return undefined;
     var spacing = f.spacing || [1, 1];
-    var bits = f.pixels.BYTES_PER_ELEMENT * 8;
+    var bits = f.bits;
     switch (type) {
       case "imagePlaneModule":
         return {
@@ -209,7 +212,7 @@
         return {
           samplesPerPixel: f.samples, photometricInterpretation: f.photometric, rows: f.rows,
           columns: f.columns, bitsAllocated: bits, bitsStored: bits, highBit: bits - 1,
-          pixelRepresentation: f.pixels instanceof Uint8Array || f.pixels instanceof Uint16Array ? 0 : 1,
+          pixelRepresentation: f.signed ? 1 : 0,
         };
       case "generalSeriesModule":
         return { modality: f.modality || "OT" };
@@ -540,9 +543,11 @@
   // The value under the pointer (or the keyboard cursor when point is null), as text.
   function probeAt(v, point) {
     if (!v.viewport || !v.facts) return;
-    var f = sources.get(v.viewport.getCurrentImageId()) || v.facts;
+    var imageId = v.viewport.getCurrentImageId();
+    var f = sources.get(imageId), image = v.cs.core.cache.getImage(imageId);
     var ij = point ? canvasToImage(v, point) : v.cursor;
-    if (!ij) return;
+    if (!ij || !f || !image) return;
+    var pixels = image.getPixelData();
     var x = Math.round(ij[0]), y = Math.round(ij[1]);
     if (x < 0 || y < 0 || x >= f.columns || y >= f.rows) {
       v.ui.readout.textContent = "Outside the image.";
@@ -550,9 +555,9 @@
     }
     var at = y * f.columns + x, value;
     if (f.samples > 1) {
-      value = "RGB " + f.pixels[at * 3] + ", " + f.pixels[at * 3 + 1] + ", " + f.pixels[at * 3 + 2];
+      value = "RGB " + pixels[at * 3] + ", " + pixels[at * 3 + 1] + ", " + pixels[at * 3 + 2];
     } else {
-      var raw = f.pixels[at];
+      var raw = pixels[at];
       value = (Number.isInteger(raw) ? String(raw) : raw.toFixed(1)) + (f.units ? " " + f.units : "");
     }
     v.ui.readout.textContent = value + " at x " + x + ", y " + y;
