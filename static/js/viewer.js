@@ -561,7 +561,7 @@
       value = (Number.isInteger(raw) ? String(raw) : raw.toFixed(1)) + (f.units ? " " + f.units : "");
     }
     v.ui.readout.textContent = value + " at x " + x + ", y " + y;
-    v.root.dataset.probe = value;
+    v.root.dataset.probeValue = value;
   }
 
   function placeCursor(v) {
