@@ -425,6 +425,7 @@
   function syncFrame(v) {
     var i = v.viewport.getCurrentImageIdIndex();
     v.index = i;
+    if (v.target === i) v.target = null;
     v.root.dataset.frame = String(i);
     v.frames.forEach(function (f, n) { f.classList.toggle("viewer__frame--current", n === i); });
     if (v.ui.slider) {
@@ -699,7 +700,7 @@
         v.ui.presets.value = "";
         announce(v, "View reset; measurements cleared");
         break;
-      case "prev": case "next": go(v, v.index + (action === "next" ? 1 : -1)); return;
+      case "prev": case "next": go(v, current(v) + (action === "next" ? 1 : -1)); return;
       case "cine": if (v.playing) stopCine(v); else playCine(v); return;
       case "annotated": toggleAnnotated(v); return;
       default: return;
@@ -708,11 +709,17 @@
     syncCamera(v);
   }
 
+  // The slice asked for last: a key repeat faster than the frames land counts from it, so
+  // every press moves on one slice rather than re-asking for the one on its way.
+  function current(v) { return v.target != null ? v.target : v.index; }
+
   function go(v, i) {
     if (!v.viewport || v.frames.length < 2) return;
     var target = Math.max(0, Math.min(v.frames.length - 1, i));
-    if (target === v.index) return;
+    if (target === current(v)) return;
+    v.target = target;
     v.viewport.setImageIdIndex(target).then(function () {
+      if (v.target === target) v.target = null;
       announce(v, "Image " + (target + 1) + " of " + v.frames.length);
     });
   }
@@ -834,8 +841,8 @@
     else if (k.indexOf("Arrow") === 0 && cursorMode) {
       var step = e.shiftKey ? 10 : 1;
       moveCursor(v, k === "ArrowLeft" ? -step : k === "ArrowRight" ? step : 0, k === "ArrowUp" ? -step : k === "ArrowDown" ? step : 0);
-    } else if ((k === "ArrowUp" || k === "ArrowDown") && v.frames.length > 1) go(v, v.index + (k === "ArrowDown" ? 1 : -1));
-    else if ((k === "PageUp" || k === "PageDown") && v.frames.length > 1) go(v, v.index + (k === "PageDown" ? 1 : -1));
+    } else if ((k === "ArrowUp" || k === "ArrowDown") && v.frames.length > 1) go(v, current(v) + (k === "ArrowDown" ? 1 : -1));
+    else if ((k === "PageUp" || k === "PageDown") && v.frames.length > 1) go(v, current(v) + (k === "PageDown" ? 1 : -1));
     else if (k === "Home" && v.frames.length > 1) go(v, 0);
     else if (k === "End" && v.frames.length > 1) go(v, v.frames.length - 1);
     else handled = false;
