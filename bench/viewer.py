@@ -294,6 +294,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             heap.send("HeapProfiler.collectGarbage")
             page.evaluate("() => new Promise(r => setTimeout(r, 500))")
             heap.send("Performance.enable")
+            # What stays when Chromium is told memory is short: the allocator gives back
+            # pages freed earlier (the HTTP bodies of 300 responses) and keeps what is live.
+            heap.send("Memory.simulatePressureNotification", {"level": "critical"})
+            page.evaluate("() => new Promise(r => setTimeout(r, 1000))")
             metrics = {
                 m["name"]: m["value"] for m in heap.send("Performance.getMetrics")["metrics"]
             }
@@ -328,14 +332,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "frames": len(drag) + 1,
             "target_p95": FRAME_TARGET_MS,
         },
+        # RssAnon ("own") unless named otherwise; measured after a forced GC and a
+        # simulated memory-pressure purge, so it is memory the page really holds.
         "memory_mb": {
             "slices": args.memory_slices,
-            "renderer_and_gpu_rss": rss_mb,
+            "renderer_and_gpu_own": rss_mb,
+            "renderer_and_gpu_own_before_gc": rss_before_gc_mb,
             "renderer_and_gpu_vmrss_with_shared_libraries": vm_rss_mb,
-            "renderer_and_gpu_rss_before_gc": rss_before_gc_mb,
-            "renderer_rss": renderer_mb,
-            f"renderer_rss_{args.slices}_slices": small_mb,
-            "renderer_rss_after_leaving_the_page": blank_mb,
+            f"renderer_own_{args.memory_slices}_slices": renderer_mb,
+            f"renderer_own_{args.slices}_slices": small_mb,
+            "renderer_own_after_leaving_the_page": blank_mb,
             "js_heap_used": metrics.get("JSHeapUsedSize", 0) / 2**20,
             "cornerstone_cache": cache_mb,
             "target": MEMORY_TARGET_MB,
@@ -376,7 +382,7 @@ def main() -> None:
         ("W/L drag p95 frame interval", f"{drag['p95']:.1f} ms", "<= 33 ms"),
         (
             f"memory, {memory['slices']} slices (renderer+GPU, own)",
-            f"{memory['renderer_and_gpu_rss']:.0f} MB",
+            f"{memory['renderer_and_gpu_own']:.0f} MB",
             "<= 300 MB",
         ),
         ("  of which Cornerstone image cache", f"{memory['cornerstone_cache']:.0f} MB", ""),

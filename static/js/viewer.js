@@ -170,7 +170,10 @@
     var lo = Infinity, hi = -Infinity;
     for (var i = 0; i < pixels.length; i++) { var v = pixels[i]; if (v < lo) lo = v; if (v > hi) hi = v; }
     if (!facts.windows.length) facts.windows = [[(lo + hi) / 2, Math.max(hi - lo, 1)]];
-    facts.pixels = pixels;
+    // Only the small facts are kept here; the pixels belong to Cornerstone's cache, which
+    // may evict them (the probe reads them back from it).
+    facts.bits = pixels.BYTES_PER_ELEMENT * 8;
+    facts.signed = !(pixels instanceof Uint8Array || pixels instanceof Uint16Array);
     sources.set(imageId, facts);
     var colour = facts.samples > 1;
     var voxelManager = core.utilities.VoxelManager.createImageVoxelManager({
@@ -195,7 +198,7 @@
     var f = sources.get(imageId);
     if (!f) return undefined;
     var spacing = f.spacing || [1, 1];
-    var bits = f.pixels.BYTES_PER_ELEMENT * 8;
+    var bits = f.bits;
     switch (type) {
       case "imagePlaneModule":
         return {
@@ -209,7 +212,7 @@
         return {
           samplesPerPixel: f.samples, photometricInterpretation: f.photometric, rows: f.rows,
           columns: f.columns, bitsAllocated: bits, bitsStored: bits, highBit: bits - 1,
-          pixelRepresentation: f.pixels instanceof Uint8Array || f.pixels instanceof Uint16Array ? 0 : 1,
+          pixelRepresentation: f.signed ? 1 : 0,
         };
       case "generalSeriesModule":
         return { modality: f.modality || "OT" };
@@ -422,6 +425,7 @@
   function syncFrame(v) {
     var i = v.viewport.getCurrentImageIdIndex();
     v.index = i;
+    if (v.target === i) v.target = null;
     v.root.dataset.frame = String(i);
     v.frames.forEach(function (f, n) { f.classList.toggle("viewer__frame--current", n === i); });
     if (v.ui.slider) {
@@ -540,9 +544,11 @@
   // The value under the pointer (or the keyboard cursor when point is null), as text.
   function probeAt(v, point) {
     if (!v.viewport || !v.facts) return;
-    var f = sources.get(v.viewport.getCurrentImageId()) || v.facts;
+    var imageId = v.viewport.getCurrentImageId();
+    var f = sources.get(imageId), image = v.cs.core.cache.getImage(imageId);
     var ij = point ? canvasToImage(v, point) : v.cursor;
-    if (!ij) return;
+    if (!ij || !f || !image) return;
+    var pixels = image.getPixelData();
     var x = Math.round(ij[0]), y = Math.round(ij[1]);
     if (x < 0 || y < 0 || x >= f.columns || y >= f.rows) {
       v.ui.readout.textContent = "Outside the image.";
@@ -550,13 +556,13 @@
     }
     var at = y * f.columns + x, value;
     if (f.samples > 1) {
-      value = "RGB " + f.pixels[at * 3] + ", " + f.pixels[at * 3 + 1] + ", " + f.pixels[at * 3 + 2];
+      value = "RGB " + pixels[at * 3] + ", " + pixels[at * 3 + 1] + ", " + pixels[at * 3 + 2];
     } else {
-      var raw = f.pixels[at];
+      var raw = pixels[at];
       value = (Number.isInteger(raw) ? String(raw) : raw.toFixed(1)) + (f.units ? " " + f.units : "");
     }
     v.ui.readout.textContent = value + " at x " + x + ", y " + y;
-    v.root.dataset.probe = value;
+    v.root.dataset.probeValue = value;
   }
 
   function placeCursor(v) {
@@ -679,7 +685,12 @@
         break;
       case "reset":
         stopCine(v);
+        // resetCamera alone keeps rotation and flips on the CPU renderer: undo them first.
+        var cam = vp.getCamera();
+        if (cam.flipHorizontal || cam.flipVertical) vp.setCamera({ flipHorizontal: false, flipVertical: false });
+        vp.setViewPresentation({ rotation: 0 });
         vp.resetCamera();
+        vp.setViewPresentation({ zoom: 1, pan: [0, 0] });
         vp.resetProperties();
         v.inverted = false;
         v.root.dataset.inverted = "false";
@@ -689,7 +700,7 @@
         v.ui.presets.value = "";
         announce(v, "View reset; measurements cleared");
         break;
-      case "prev": case "next": go(v, v.index + (action === "next" ? 1 : -1)); return;
+      case "prev": case "next": go(v, current(v) + (action === "next" ? 1 : -1)); return;
       case "cine": if (v.playing) stopCine(v); else playCine(v); return;
       case "annotated": toggleAnnotated(v); return;
       default: return;
@@ -698,11 +709,17 @@
     syncCamera(v);
   }
 
+  // The slice asked for last: a key repeat faster than the frames land counts from it, so
+  // every press moves on one slice rather than re-asking for the one on its way.
+  function current(v) { return v.target != null ? v.target : v.index; }
+
   function go(v, i) {
     if (!v.viewport || v.frames.length < 2) return;
     var target = Math.max(0, Math.min(v.frames.length - 1, i));
-    if (target === v.index) return;
+    if (target === current(v)) return;
+    v.target = target;
     v.viewport.setImageIdIndex(target).then(function () {
+      if (v.target === target) v.target = null;
       announce(v, "Image " + (target + 1) + " of " + v.frames.length);
     });
   }
@@ -824,8 +841,8 @@
     else if (k.indexOf("Arrow") === 0 && cursorMode) {
       var step = e.shiftKey ? 10 : 1;
       moveCursor(v, k === "ArrowLeft" ? -step : k === "ArrowRight" ? step : 0, k === "ArrowUp" ? -step : k === "ArrowDown" ? step : 0);
-    } else if ((k === "ArrowUp" || k === "ArrowDown") && v.frames.length > 1) go(v, v.index + (k === "ArrowDown" ? 1 : -1));
-    else if ((k === "PageUp" || k === "PageDown") && v.frames.length > 1) go(v, v.index + (k === "PageDown" ? 1 : -1));
+    } else if ((k === "ArrowUp" || k === "ArrowDown") && v.frames.length > 1) go(v, current(v) + (k === "ArrowDown" ? 1 : -1));
+    else if ((k === "PageUp" || k === "PageDown") && v.frames.length > 1) go(v, current(v) + (k === "PageDown" ? 1 : -1));
     else if (k === "Home" && v.frames.length > 1) go(v, 0);
     else if (k === "End" && v.frames.length > 1) go(v, v.frames.length - 1);
     else handled = false;

@@ -233,7 +233,10 @@ def test_every_tool_works_from_the_keyboard_and_keys_stay_in_the_viewer(
     screenshot(page, "viewer-keyboard-measures")
 
     page.keyboard.press("r")
-    wait("el.dataset.zoom === '1' && el.dataset.inverted === 'false'")
+    wait(
+        "el.dataset.zoom === '1' && el.dataset.inverted === 'false' && el.dataset.rotation === '0'"
+        " && el.dataset.flipH === 'false' && el.dataset.flipV === 'false'"
+    )
     assert measures.count() == 0  # scratch marks go with the reset
     page.keyboard.press("f")
     wait("el.dataset.fullscreen === 'true'")
@@ -345,3 +348,33 @@ def test_a_png_figure_uses_the_same_viewer_on_its_8_bit_values(page: Any, live_s
     page.keyboard.press("Shift+ArrowRight")
     page.keyboard.press("Enter")
     root.get_by_text("Length: 10.0 px (uncalibrated: no pixel spacing)").wait_for()
+
+
+def test_after_the_reveal_the_new_viewer_toggles_the_annotated_image(
+    page: Any, live_server: Any
+) -> None:
+    from tests.browser.scenes import answerable_case
+
+    case = answerable_case()
+    shown = case.figures.get()
+    figure_set_image(figure=shown, data=_png(60, "ARROW"), filename="b.png", annotated=True)
+    root = _open(page, f"{live_server.url}/cases/{case.public_id}/")
+    choice = page.get_by_label("Vascular calcification")
+    root.focus()
+    page.keyboard.press("1")  # a preset key in the viewer, never the page's answer key
+    assert not choice.is_checked()
+
+    choice.check()
+    page.get_by_role("textbox").first.fill("calciphylaxis")
+    page.get_by_role("button", name="Submit answer").click()
+    page.locator(".known-title").wait_for()
+    revealed = page.locator("[data-viewer]").first
+    page.wait_for_function(
+        "el => el.isConnected && el.dataset.viewerReady === 'true'",
+        arg=revealed.element_handle(),
+    )
+    revealed.get_by_role("button", name="Annotated").click()
+    page.wait_for_function("el => el.dataset.annotated === 'true'", arg=revealed.element_handle())
+    revealed.focus()
+    page.keyboard.press("a")
+    page.wait_for_function("el => el.dataset.annotated === 'false'", arg=revealed.element_handle())
