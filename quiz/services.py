@@ -174,7 +174,7 @@ def case_answer(
 ) -> Answered:
     """See `_case_answer`: the case's rows are read (or found cached) before the write lock."""
     reading.case_content(case)
-    return _case_answer()
+    return _case_answer(user=user, case=case, answers=answers, now=now)
 
 
 @transaction.atomic
