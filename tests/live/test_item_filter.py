@@ -43,3 +43,15 @@ def test_the_item_analysis_page_offers_the_filter(client: Client, director: Abst
     page = client.get("/reports/items/?conference=exclude").content.decode()
     assert 'name="conference"' in page
     assert '<option value="exclude" selected>' in page
+
+
+def test_the_item_csv_follows_the_filter(
+    client: Client, director: AbstractUser, resident: AbstractUser, room: Room
+) -> None:
+    live = AttemptFactory(user=resident, kind=Attempt.Kind.CONFERENCE)
+    ResponseFactory(attempt=live, question=room.q1, score=1.0)
+    client.force_login(director)
+    with_live = client.get("/reports/items/export.csv?conference=include").content.decode()
+    without = client.get("/reports/items/export.csv?conference=exclude").content.decode()
+    assert room.first.public_id in with_live
+    assert room.first.public_id not in without
