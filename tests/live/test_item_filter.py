@@ -48,7 +48,7 @@ def test_the_item_analysis_page_offers_the_filter(client: Client, director: Abst
 def test_the_item_csv_follows_the_filter(
     client: Client, director: AbstractUser, resident: AbstractUser, room: Room
 ) -> None:
-    live = AttemptFactory(user=resident, kind=Attempt.Kind.CONFERENCE)
+    live = AttemptFactory(user=resident, kind=Attempt.Kind.CONFERENCE, finished_at=timezone.now())
     ResponseFactory(attempt=live, question=room.q1, score=1.0)
     client.force_login(director)
     with_live = client.get("/reports/items/export.csv?conference=include").content.decode()
