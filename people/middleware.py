@@ -16,10 +16,12 @@ class TimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        name = ""
-        if request.user.is_authenticated:
-            name = request.session.get(SESSION_KEY)
-            if name is None:  # a session from before this was kept at login
+        # The session first, as Django's time-zone guide does: the zone is put there at
+        # login, so a page that never touches request.user does not load the user for it.
+        name = request.session.get(SESSION_KEY)
+        if name is None:
+            name = ""
+            if request.user.is_authenticated:  # a session from before the zone was kept
                 name = zone_name_for(request.user)
                 request.session[SESSION_KEY] = name
         if name:
