@@ -131,7 +131,9 @@ def new_page(
         if theme is not None:
             context.add_init_script(f"window.localStorage.setItem('tf-theme', '{theme}');")
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        # Generous: CI shares two cores with the PostgreSQL run's neighbours, and a software
+        # WebGL/CPU render of a 512x512 CT takes seconds there. A passing step never waits.
+        page.set_default_timeout(30_000)
         # Chromium reports every CSP refusal on the console: collect them, so that each
         # browser test also proves htmx, the viewer and the theme script run under the policy.
         page.on(

@@ -74,7 +74,7 @@ def test_an_exam_keeps_every_word_and_moves_by_buttons_and_keys(
     page.locator("[data-viewer]").first.focus()
     for key in ("1", "a", "A", "Enter"):
         page.keyboard.press(key)
-    page.locator("[data-viewer] img").first.click()
+    page.locator("[data-viewer] .viewer__viewport").first.click()
     page.keyboard.press("1")
     page.wait_for_timeout(1200)  # longer than the autosave's pause
     assert page.get_by_label("Normal soft tissues").is_checked()
