@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +19,9 @@ from quiz import reading, rules, scheduling, scoring
 from quiz.models import Attempt, Quiz, Response, ReviewCard
 from teachingfile import roles
 from teachingfile.models import Case, Choice, Comment, Question
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class AttemptRefused(Exception):
@@ -169,16 +173,27 @@ class Answered:
     stored: list[Response]
 
 
+def _case_rows_first(locked: Callable[P, R]) -> Callable[P, R]:
+    """Run `locked` in a transaction, after reading (or finding cached) the case's rows.
+
+    On SQLite a transaction takes the write lock at its start (IMMEDIATE): the case's
+    content (quiz.reading.case_content) is read before it, so that concurrent answers
+    do not wait on reads that every learner shares.
+    """
+    atomic = transaction.atomic(locked)
+
+    @functools.wraps(locked)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        case = kwargs["case"]
+        assert isinstance(case, Case)
+        reading.case_content(case)
+        return atomic(*args, **kwargs)
+
+    return run
+
+
+@_case_rows_first
 def case_answer(
-    *, user: Any, case: Case, answers: Mapping[int, Answer], now: datetime | None = None
-) -> Answered:
-    """See `_case_answer`: the case's rows are read (or found cached) before the write lock."""
-    reading.case_content(case)
-    return _case_answer(user=user, case=case, answers=answers, now=now)
-
-
-@transaction.atomic
-def _case_answer(
     *, user: Any, case: Case, answers: Mapping[int, Answer], now: datetime | None = None
 ) -> Answered:
     """Answer a library case within the learner's latest attempt at it (started if none).
@@ -202,21 +217,8 @@ def _case_answer(
     return _answer(attempt=attempt, case=case, questions=questions, answers=answers, now=now)
 
 
+@_case_rows_first
 def attempt_answer(
-    *,
-    attempt: Attempt,
-    case: Case,
-    answers: Mapping[int, Answer],
-    now: datetime | None = None,
-    shown_at: datetime | None = None,
-) -> Answered:
-    """See `_attempt_answer`: the case's rows are read (or found cached) before the write lock."""
-    reading.case_content(case)
-    return _attempt_answer(attempt=attempt, case=case, answers=answers, now=now, shown_at=shown_at)
-
-
-@transaction.atomic
-def _attempt_answer(
     *,
     attempt: Attempt,
     case: Case,
@@ -274,24 +276,8 @@ class Saved:
     committed: bool = False
 
 
+@_case_rows_first
 def exam_save(
-    *,
-    attempt: Attempt,
-    case: Case,
-    answers: Mapping[int, Answer],
-    flag: bool | None = None,
-    commit: bool = False,
-    now: datetime | None = None,
-) -> Saved:
-    """See `_exam_save`: the case's rows are read (or found cached) before the write lock."""
-    reading.case_content(case)
-    return _exam_save(
-        attempt=attempt, case=case, answers=answers, flag=flag, commit=commit, now=now
-    )
-
-
-@transaction.atomic
-def _exam_save(
     *,
     attempt: Attempt,
     case: Case,
