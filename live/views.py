@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from live import services, stage, state
-from live.models import LiveSession, Participant, normalise_code
+from live.models import CODE_ALPHABET, CODE_LENGTH, LiveSession, Participant, normalise_code
 from quiz.models import Program, Quiz, Response
 from quiz.reports import charts
 from quiz.services import Answer, answers_from_post
@@ -61,7 +61,10 @@ def _fresh(response: HttpResponse, etag: str) -> HttpResponse:
 
 
 def _get_state(code: str) -> state.State:
-    found = state.load(normalise_code(code))
+    code = normalise_code(code)
+    if not (len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET)):
+        raise Http404  # never a cache key or a query for something that cannot be a code
+    found = state.load(code)
     if found is None:
         raise Http404
     return found

@@ -16,6 +16,7 @@ from quiz.models import Cohort, Response, ReviewCard
 from teachingfile import roles
 from tests.browser.conftest import screenshot
 from tests.browser.scenes import answerable_case
+from tests.browser.test_accessibility import axe_violations
 from tests.factories import MembershipFactory, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,6 +40,7 @@ def test_a_conference_runs_from_the_big_screen_to_the_residents_records(
     # The presenter starts a session from hand-picked cases, for the cohort's program.
     screen = new_page(faculty)
     screen.goto(f"{live_server.url}/live/")
+    assert axe_violations(screen) == []
     screen.get_by_label("Or these cases, in this order").fill(case.public_id)
     screen.get_by_label("Program (its directors see the results)").select_option(
         label=cohort.program.name
@@ -49,12 +51,15 @@ def test_a_conference_runs_from_the_big_screen_to_the_residents_records(
     assert screen.locator("[data-live-code]").inner_text() == session.code
     assert screen.locator(".live-qr svg").count() == 1
     screenshot(screen, "live-lobby")
+    assert axe_violations(screen) == []
 
     # Three residents join on their phones through the QR code's link.
     phones = []
     for person in (resident, *others):
         phone = new_page(person, viewport=PHONE)
         phone.goto(f"{live_server.url}/live/join/?code={session.code}")
+        if not phones:
+            assert axe_violations(phone) == []
         phone.get_by_role("button", name="Join").click()
         phone.wait_for_url(f"**/live/{session.code}/")
         phones.append(phone)
@@ -71,6 +76,7 @@ def test_a_conference_runs_from_the_big_screen_to_the_residents_records(
         phone.get_by_text("You can change it until the question closes").wait_for()
     screen.locator("[data-live-answers]", has_text="3").wait_for(timeout=3000)
     screenshot(phones[0], "live-phone-answered")
+    assert axe_violations(phones[0]) == []
     # The first resident changes her mind once, then thinks better of it again.
     phones[0].get_by_label(re.compile("Vascular calcification")).check()
     phones[0].get_by_role("button", name="Change my answer").click()
@@ -91,6 +97,9 @@ def test_a_conference_runs_from_the_big_screen_to_the_residents_records(
         )
         assert "Secret explanation" not in phone.content()
     screenshot(screen, "live-spread")
+    # No serious accessibility problem on either screen (axe-core, as for the main pages).
+    assert axe_violations(screen) == []
+    assert axe_violations(phones[1]) == []
     screen.locator("body").press("Space")
     for phone, score in zip(phones, ("Score 0 / 1", "Score 1 / 1", "Score 1 / 1"), strict=True):
         phone.get_by_text(score).wait_for(timeout=3000)
@@ -125,6 +134,7 @@ def test_a_conference_runs_from_the_big_screen_to_the_residents_records(
         table.get_by_role("rowheader", name=person.username).wait_for()
     assert "3 participants" in desk.content()
     screenshot(desk, "live-results")
+    assert axe_violations(desk) == []
     desk.goto(f"{live_server.url}/reports/residents/{resident.pk}/")
     assert case.public_id in desk.content()
 

@@ -429,3 +429,11 @@ def test_a_poll_token_answers_304_without_the_login_but_only_for_its_own_session
     other = make_live_session(faculty, [room.first])
     elsewhere = f"/live/{other.code}/stage/?t={token}"
     assert stranger.get(elsewhere, headers={"If-None-Match": etag}).status_code == 302
+
+
+def test_a_code_that_cannot_exist_is_a_404_without_a_lookup(
+    client: Client, resident: AbstractUser, room: Room
+) -> None:
+    client.force_login(resident)
+    for code in ("tooLONGcode", "O0I1L0", "%00ABCD"):
+        assert client.get(f"/live/{code}/stage/").status_code == 404
