@@ -16,7 +16,7 @@ class TimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        name = ""
+        name: str | None = ""
         if request.user.is_authenticated:
             name = request.session.get(SESSION_KEY)
             if name is None:  # a session from before this was kept at login

@@ -205,9 +205,9 @@ def quiz_list(request: HttpRequest) -> HttpResponse:
     )
     statuses = progress.quiz_statuses(request.user)
     for quiz_row in [a.quiz for a in assignments] + open_quizzes:
-        quiz_row.status = statuses.get(quiz_row.pk, progress.NOT_STARTED)  # type: ignore[attr-defined]
+        quiz_row.status = statuses.get(quiz_row.pk, progress.NOT_STARTED)
     for assignment in assignments:
-        assignment.is_done = assignment.quiz.status.label == "handed in"  # type: ignore[attr-defined]
+        assignment.is_done = assignment.quiz.status.label == "handed in"
         assignment.is_overdue = (
             assignment.due_at is not None and assignment.due_at < now and not assignment.is_done
         )
@@ -344,7 +344,7 @@ def _steps(attempt: Attempt, items: list[QuizItem], position: int | None) -> lis
     """The navigator: each case unanswered, partly answered or answered, and flagged."""
     steps = []
     for n, item in enumerate(items, 1):
-        done, total = item.done, item.asked  # type: ignore[attr-defined]
+        done, total = item.done, item.asked
         state = "answered" if total and done >= total else ("partly" if done else "unanswered")
         steps.append(
             {

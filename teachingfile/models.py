@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from teachingfile.roles import AnyUser
 
 PUBLIC_ID_VALIDATOR = RegexValidator(r"^tf-\d{4,}$", "Public ids look like tf-0001.")
 
@@ -83,7 +83,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
     def published(self) -> CaseQuerySet:
         return self.filter(status=Case.Status.PUBLISHED)
 
-    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> CaseQuerySet:
+    def visible_to(self, user: AnyUser) -> CaseQuerySet:
         """Residents see published cases; faculty also see every draft in the library."""
         from teachingfile import roles
 

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Avg, Count, Max, OuterRef, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from quiz.reports.flags import FACILITY_BAND, case_flags
 from quiz.reports.statistics import MIN_N, counted_responses, item_statistics
 from teachingfile import review_services, roles, services
+from teachingfile.http import HtmxHttpRequest
 from teachingfile.models import Case, Comment, Rating, StatusChange
 
 _LISTING_FIELDS = ("public_id", "status", "unknown_title", "owner")
@@ -45,24 +46,24 @@ class RatingForm(forms.Form):
     )
 
 
-def _require_faculty(request: HttpRequest) -> None:
+def _require_faculty(request: HtmxHttpRequest) -> None:
     if not roles.is_faculty(request.user):
         raise Http404
 
 
-def _get_case_for_user(request: HttpRequest, public_id: str) -> Case:
+def _get_case_for_user(request: HtmxHttpRequest, public_id: str) -> Case:
     _require_faculty(request)
     return get_object_or_404(Case, public_id=public_id)
 
 
-def _get_comment_for_user(request: HttpRequest, pk: int) -> Comment:
+def _get_comment_for_user(request: HtmxHttpRequest, pk: int) -> Comment:
     _require_faculty(request)
     return get_object_or_404(Comment.objects.select_related("case", "hidden_by"), pk=pk)
 
 
 @require_GET
 @login_required
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: HtmxHttpRequest) -> HttpResponse:
     _require_faculty(request)
     last_change = StatusChange.objects.filter(case=OuterRef("pk")).order_by("-at", "-id")
     cases = (
@@ -83,7 +84,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "teachingfile/review/review_queue.html", context)
 
 
-def _case_review_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
+def _case_review_context(request: HtmxHttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
     ratings = Rating.objects.filter(case=case)
     summary = ratings.aggregate(difficulty=Avg("difficulty"), quality=Avg("quality"), n=Count("id"))
     # Measured facility: the case's marks over its maximum, first attempts that count.
@@ -115,7 +116,7 @@ def _case_review_context(request: HttpRequest, case: Case, **extra: Any) -> dict
 
 @require_GET
 @login_required
-def case_review(request: HttpRequest, public_id: str) -> HttpResponse:
+def case_review(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     case = _get_case_for_user(request, public_id)
     return render(
         request, "teachingfile/review/case_review.html", _case_review_context(request, case)
@@ -124,7 +125,7 @@ def case_review(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def case_status(request: HttpRequest, public_id: str) -> HttpResponse:
+def case_status(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     case = _get_case_for_user(request, public_id)
     to_status = request.POST.get("to_status", "")
     note = request.POST.get("note", "")[:5000]
@@ -151,7 +152,7 @@ def case_status(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def case_rating(request: HttpRequest, public_id: str) -> HttpResponse:
+def case_rating(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     case = _get_case_for_user(request, public_id)
     form = RatingForm(request.POST)
     if form.is_valid():
@@ -170,11 +171,11 @@ def case_rating(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def comment_visibility(request: HttpRequest, pk: int) -> HttpResponse:
+def comment_visibility(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     comment = _get_comment_for_user(request, pk)
     hidden = request.POST.get("hidden") == "1"
     review_services.comment_set_hidden(comment=comment, hidden=hidden, by=request.user)
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         context = {"comment": comment, "next_url": request.POST.get("next", "")}
         return render(request, "quiz/includes/comment_actions.html", context)
     messages.success(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -66,7 +66,7 @@ def read_seed_document(path: Path = SEED_FILE) -> list[dict[str, Any]]:
     return document["cases"]
 
 
-def load_seed_cases(*, path: Path = SEED_FILE, owner: AbstractBaseUser | None = None) -> list[Case]:
+def load_seed_cases(*, path: Path = SEED_FILE, owner: User | None = None) -> list[Case]:
     """Create the seed cases that are missing, published; existing ids are left alone."""
     created = []
     entries = read_seed_document(path)
@@ -83,7 +83,7 @@ def load_seed_cases(*, path: Path = SEED_FILE, owner: AbstractBaseUser | None = 
 
 
 @transaction.atomic
-def _create_case(entry: dict[str, Any], owner: AbstractBaseUser | None) -> Case:
+def _create_case(entry: dict[str, Any], owner: User | None) -> Case:
     case = Case(public_id=entry["public_id"], owner=owner, status=Case.Status.PUBLISHED)
     for field in _CASE_FIELDS:
         setattr(case, field, entry[field] if entry[field] is not None else "")

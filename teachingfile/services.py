@@ -9,7 +9,7 @@ from dataclasses import field as dataclass_field
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -57,12 +57,12 @@ def next_public_id() -> str:
     return "tf-0001"
 
 
-def _may_review(user: AbstractBaseUser, case: Case) -> bool:
+def _may_review(user: User, case: Case) -> bool:
     # A reviewer is a colleague: nobody reviews their own case (editors publish directly).
     return roles.is_faculty(user) and (case.owner_id != user.pk or roles.is_editor(user))
 
 
-def allowed_transitions(case: Case, user: AbstractBaseUser) -> list[str]:
+def allowed_transitions(case: Case, user: User) -> list[str]:
     """Statuses this user may move the case to now, in the order the UI offers them."""
     allowed: list[str] = []
     if case.status == Status.DRAFT:
@@ -95,9 +95,7 @@ def case_touch(case: Case) -> None:
 
 
 @transaction.atomic
-def case_transition(
-    *, case: Case, to_status: str, by: AbstractBaseUser, note: str = ""
-) -> StatusChange:
+def case_transition(*, case: Case, to_status: str, by: User, note: str = "") -> StatusChange:
     """Move a case through draft -> in review -> published -> retired, recording who and why."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if to_status not in allowed_transitions(case, by):
@@ -493,7 +491,7 @@ def question_add(*, case: Case, spec: QuestionSpec, order: int) -> Question:
 def case_build(
     *,
     spec: CaseSpec,
-    owner: AbstractBaseUser | None,
+    owner: User | None,
     note: str,
     status: str = Status.DRAFT,
     public_id: str = "",

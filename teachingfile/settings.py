@@ -245,7 +245,7 @@ if not DEBUG:
 _EMAIL = email_config(env_str("EMAIL_URL", "console:" if DEBUG else "smtp://localhost:25"))
 EMAIL_BACKEND = str(_EMAIL["EMAIL_BACKEND"])
 EMAIL_HOST = str(_EMAIL.get("EMAIL_HOST", "localhost"))
-EMAIL_PORT = int(_EMAIL.get("EMAIL_PORT", 25))  # type: ignore[call-overload]
+EMAIL_PORT = int(_EMAIL.get("EMAIL_PORT", 25))  # type: ignore[call-overload]  # int or str
 EMAIL_HOST_USER = str(_EMAIL.get("EMAIL_HOST_USER", ""))
 EMAIL_HOST_PASSWORD = str(_EMAIL.get("EMAIL_HOST_PASSWORD", ""))
 EMAIL_USE_TLS = bool(_EMAIL.get("EMAIL_USE_TLS", False))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from teachingfile import views
 
@@ -13,7 +13,7 @@ library_patterns = [
     path("cases/<str:public_id>/", views.case_detail, name="case_detail"),
 ]
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include((library_patterns, "teachingfile"))),
     path("", include("quiz.urls")),
     path("reports/", include("quiz.report_urls")),

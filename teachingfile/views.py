@@ -8,12 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from teachingfile import roles
+from teachingfile.http import HtmxHttpRequest
 from teachingfile.models import Case, Category, Modality, Region
 
 PAGE_SIZE = 24
@@ -29,7 +30,7 @@ _MEDIA_TYPES = {
 
 @require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HtmxHttpRequest) -> HttpResponse:
     from quiz.dashboard import home_context
 
     return render(request, "teachingfile/home.html", home_context(request.user))
@@ -37,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: HtmxHttpRequest) -> HttpResponse:
     cases = Case.objects.visible_to(request.user).for_listing()
     filters = {
         "modality": request.GET.get("modality", ""),
@@ -67,14 +68,14 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "statuses": Case.Status.choices,
     }
     template = "teachingfile/case_list.html"
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         template += "#case-results"
     return render(request, template, context)
 
 
 @require_GET
 @login_required
-def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+def case_detail(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     """The unknown case; the reveal only once this learner has earned it (see quiz.reading)."""
     from quiz.reading import case_queryset
     from quiz.views import case_page_context, library_case_work
@@ -89,7 +90,7 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @never_cache
 @require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
+def healthz(request: HtmxHttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -100,7 +101,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-def media_file(request: HttpRequest, path: str) -> FileResponse:
+def media_file(request: HtmxHttpRequest, path: str) -> FileResponse:
     """Serve an uploaded image with immutable caching; anything else is a 404."""
     normalised = posixpath.normpath(path)
     ext = posixpath.splitext(normalised)[1].lower()

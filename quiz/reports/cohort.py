@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import (
     Avg,
     Count,
@@ -27,9 +26,7 @@ from django.utils import timezone
 
 from quiz import rules
 from quiz.models import Assignment, Attempt, Membership
-
-AnyUser = AbstractBaseUser | AnonymousUser
-
+from teachingfile.roles import AnyUser
 
 # Trend compares the last four weeks with the four weeks before.
 TREND_WINDOW = timedelta(weeks=4)

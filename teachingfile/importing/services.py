@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from teachingfile import services as case_services
@@ -96,7 +96,7 @@ def import_case_file(
     *,
     data: bytes,
     filename: str,
-    owner: AbstractBaseUser | None = None,
+    owner: User | None = None,
     case: Case | None = None,
 ) -> ImportReport:
     """Import one file; a refused file gives a report with the error and writes nothing.
@@ -169,7 +169,7 @@ def _attach_images(parsed: ParsedCase, images: list[DocumentImage]) -> None:
 
 
 def _import_bank(
-    *, data: bytes, filename: str, owner: AbstractBaseUser | None, case: Case | None
+    *, data: bytes, filename: str, owner: User | None, case: Case | None
 ) -> ImportReport:
     if filename.lower().endswith(".gift"):
         questions = read_gift(decode_document(data, filename=filename), filename=filename)
@@ -266,7 +266,7 @@ def case_spec(parsed: ParsedCase) -> CaseSpec:
     )
 
 
-def case_from_parsed(*, parsed: ParsedCase, owner: AbstractBaseUser | None, filename: str) -> Case:
+def case_from_parsed(*, parsed: ParsedCase, owner: User | None, filename: str) -> Case:
     """Write a parsed write-up as one draft case with its lists; never published."""
     spec = case_spec(parsed)
     # Everything no field took stays on the draft, for the author only.

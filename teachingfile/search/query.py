@@ -13,13 +13,13 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from teachingfile import roles
 from teachingfile.models import Case, Category, Modality, Rating, Region
+from teachingfile.roles import AnyUser
 from teachingfile.search.models import SearchEntry
 
 MAX_TERMS = 12
@@ -101,7 +101,7 @@ def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(terms))[:MAX_TERMS]
 
 
-def _scope_sql(user: AbstractBaseUser | AnonymousUser) -> tuple[str, list[Any]]:
+def _scope_sql(user: AnyUser) -> tuple[str, list[Any]]:
     if roles.is_faculty(user):
         return "e.scope = %s", [SearchEntry.Scope.FULL]
     if not user.is_authenticated:
@@ -120,9 +120,7 @@ def _scope_sql(user: AbstractBaseUser | AnonymousUser) -> tuple[str, list[Any]]:
     return sql, params
 
 
-def _filter_sql(
-    user: AbstractBaseUser | AnonymousUser, filters: SearchFilters
-) -> tuple[str, list[Any]]:
+def _filter_sql(user: AnyUser, filters: SearchFilters) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if roles.is_faculty(user):
@@ -187,7 +185,7 @@ def _match_sql(terms: list[str]) -> tuple[str, str, str, str, list[Any]]:
 def search_cases(
     *,
     query: str,
-    user: AbstractBaseUser | AnonymousUser,
+    user: AnyUser,
     filters: SearchFilters | None = None,
     limit: int = 20,
     offset: int = 0,
@@ -279,7 +277,7 @@ def make_snippet(body: str, terms: list[str], size: int = SNIPPET_CHARS) -> Safe
     if start:
         # Begin at a word boundary.
         space = text.find(" ", start)
-        start = space + 1 if 0 <= space < first.start() else start  # type: ignore[union-attr]
+        start = space + 1 if 0 <= space < first.start() else start  # type: ignore[union-attr]  # start>0 means a match
     end = min(len(text), start + size)
     if end < len(text):
         space = text.rfind(" ", start, end)
