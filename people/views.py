@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from people import audit, mail, services
+from people import mail, services
 from people.models import AuditAction, Invitation, Notice, Profile
 from people.timezones import SESSION_KEY, is_zone, zone_names
 from quiz import rules
@@ -348,7 +348,7 @@ def preferences(request: HtmxHttpRequest) -> HttpResponse:
 def audit_log(request: HtmxHttpRequest) -> HttpResponse:
     if not (services.is_site_admin(request.user) or roles.is_director(request.user)):
         raise Http404
-    events = audit.visible_to(request.user)
+    events = services.audit_events_visible_to(request.user)
     action = request.GET.get("action", "")
     if action:
         events = events.filter(action=action)

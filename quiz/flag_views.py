@@ -33,7 +33,7 @@ def _get_case_for_user(request: HtmxHttpRequest, public_id: str) -> Case:
 def flag_dismiss(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     case = _get_case_for_user(request, public_id)
     note = request.POST.get("note", "")[:2000]
-    back = "teachingfile:home" if request.POST.get("from") == "home" else "review:review_queue"
+    back = "teachingfile:home" if request.POST.get("from") == "home" else "peer_review:review_queue"
     try:
         dismissal = flag_services.flag_dismiss(case=case, by=request.user, note=note)
     except ValidationError as exc:

@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "teachingfile.context_processors.roles_context",
+                "quiz.context_processors.practice_review_context",
                 "people.context_processors.sign_in",
             ],
         },
@@ -301,3 +302,9 @@ LOGGING = {
 # Free-text answers at or above this rapidfuzz similarity (0-100) to an accepted answer
 # count as correct; see docs/scoring.md.
 FREE_TEXT_MATCH_THRESHOLD = env_int("FREE_TEXT_MATCH_THRESHOLD", 88)
+
+# --- layering (issue 14) ---
+# The reveal rule the library's search applies to residents (docs/architecture.md): a dotted
+# path to a function(user) -> QuerySet[Case] of the cases this user may see revealed.
+REVEALED_CASES_RULE = "quiz.rules.revealed_cases"
+# --- end layering ---

@@ -81,7 +81,7 @@ def review_queue(request: HtmxHttpRequest) -> HttpResponse:
     flags = case_flags(Case.objects.exclude(status=Case.Status.DRAFT))
     context = {"waiting": waiting, "mine": mine, "flags": flags, "min_n": MIN_N}
     context["band"] = round(FACILITY_BAND * 100)
-    return render(request, "teachingfile/review/review_queue.html", context)
+    return render(request, "quiz/peer_review/review_queue.html", context)
 
 
 def _case_review_context(request: HtmxHttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
@@ -119,7 +119,7 @@ def _case_review_context(request: HtmxHttpRequest, case: Case, **extra: Any) -> 
 def case_review(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     case = _get_case_for_user(request, public_id)
     return render(
-        request, "teachingfile/review/case_review.html", _case_review_context(request, case)
+        request, "quiz/peer_review/case_review.html", _case_review_context(request, case)
     )
 
 
@@ -131,7 +131,7 @@ def case_status(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     note = request.POST.get("note", "")[:5000]
     if to_status not in Case.Status.values:
         messages.error(request, "Choose one of the actions offered.")
-        return redirect("review:case_review", public_id=case.public_id)
+        return redirect("peer_review:case_review", public_id=case.public_id)
     try:
         services.case_transition(case=case, to_status=to_status, by=request.user, note=note)
     except PermissionDenied as exc:
@@ -142,12 +142,12 @@ def case_status(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
         context = _case_review_context(
             request, case, status_error=" ".join(exc.messages), note=note
         )
-        return render(request, "teachingfile/review/case_review.html", context, status=422)
+        return render(request, "quiz/peer_review/case_review.html", context, status=422)
     else:
         messages.success(
             request, f"{case.public_id} is now {Case.Status(to_status).label.lower()}."
         )
-    return redirect("review:case_review", public_id=case.public_id)
+    return redirect("peer_review:case_review", public_id=case.public_id)
 
 
 @require_POST
@@ -164,9 +164,9 @@ def case_rating(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
             note=form.cleaned_data["note"],
         )
         messages.success(request, "Rating saved.")
-        return redirect(reverse("review:case_review", args=[case.public_id]) + "#ratings")
+        return redirect(reverse("peer_review:case_review", args=[case.public_id]) + "#ratings")
     context = _case_review_context(request, case, rating_form=form)
-    return render(request, "teachingfile/review/case_review.html", context, status=422)
+    return render(request, "quiz/peer_review/case_review.html", context, status=422)
 
 
 @require_POST
@@ -184,4 +184,4 @@ def comment_visibility(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     back = request.POST.get("next", "")
     if back.startswith("/") and not back.startswith("//"):
         return redirect(back)
-    return redirect(reverse("review:case_review", args=[comment.case.public_id]) + "#comments")
+    return redirect(reverse("peer_review:case_review", args=[comment.case.public_id]) + "#comments")
