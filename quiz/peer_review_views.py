@@ -118,9 +118,7 @@ def _case_review_context(request: HtmxHttpRequest, case: Case, **extra: Any) -> 
 @login_required
 def case_review(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     case = _get_case_for_user(request, public_id)
-    return render(
-        request, "quiz/peer_review/case_review.html", _case_review_context(request, case)
-    )
+    return render(request, "quiz/peer_review/case_review.html", _case_review_context(request, case))
 
 
 @require_POST

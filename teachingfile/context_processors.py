@@ -14,4 +14,3 @@ def roles_context(request: HttpRequest) -> dict[str, Any]:
         "user_is_director": roles.is_director(user),
         "user_is_resident": roles.is_resident(user),
     }
-
