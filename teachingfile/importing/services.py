@@ -10,18 +10,18 @@ from django.core.exceptions import ValidationError
 from teachingfile import services as case_services
 from teachingfile.imaging import ImageRejected
 from teachingfile.importing.banks import bank_import
-from teachingfile.importing.documents import DocumentImage, read_docx, read_html, read_pdf
-from teachingfile.importing.gift import read_gift
-from teachingfile.importing.mirc import is_mirc_xml, read_mirc
-from teachingfile.importing.moodle import is_moodle_xml, read_moodle_xml
-from teachingfile.importing.parsed import ParsedFigure
-from teachingfile.importing.parser import ParsedCase, parse_document
-from teachingfile.importing.reading import (
+from teachingfile.importing.decoding import (
     ImportRejected,
     check_size,
     decode_document,
     suffix_of,
 )
+from teachingfile.importing.documents import DocumentImage, read_docx, read_html, read_pdf
+from teachingfile.importing.gift import read_gift
+from teachingfile.importing.mirc import is_mirc_xml, read_mirc
+from teachingfile.importing.moodle import is_moodle_xml, read_moodle_xml
+from teachingfile.importing.parsed import ParsedCase, ParsedFigure
+from teachingfile.importing.parser import parse_document
 from teachingfile.models import Case, Question
 from teachingfile.services import AnswerSpec, CaseSpec, ChoiceSpec, FigureSpec, QuestionSpec
 
