@@ -180,6 +180,9 @@ class AttemptQuerySet(models.QuerySet["Attempt"]):
     def finished(self) -> AttemptQuerySet:
         return self.filter(finished_at__isnull=False)
 
+    def unfinished(self) -> AttemptQuerySet:
+        return self.filter(finished_at__isnull=True)
+
 
 class Attempt(models.Model):
     """One learner working through one quiz, one library case, or a review session."""

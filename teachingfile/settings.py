@@ -194,7 +194,8 @@ if AWS_STORAGE_BUCKET_NAME:
         },
     }
 
-# Media files are content-addressed under unguessable names, so they never change.
+# Media files are content-addressed under unguessable names, so they never change
+# (teachingfile.views.media_file sends this as max-age, with `immutable`).
 MEDIA_CACHE_SECONDS = 60 * 60 * 24 * 365
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
@@ -43,7 +44,7 @@ def media_file(request: HttpRequest, path: str) -> FileResponse:
         raise Http404
     response = FileResponse(default_storage.open(normalised, "rb"), content_type=_MEDIA_TYPES[ext])
     # Names are unguessable and never reused, so a browser may keep them for a year.
-    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Cache-Control"] = f"public, max-age={settings.MEDIA_CACHE_SECONDS}, immutable"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = "inline"
     return response

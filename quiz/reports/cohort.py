@@ -139,10 +139,9 @@ def cohort_table(
         )
 
     # An assignment is done once the resident has finished an attempt at its quiz.
-    finished = Attempt.objects.filter(
+    finished = Attempt.objects.finished().filter(
         user=OuterRef(OuterRef("resident_id")),
         quiz=OuterRef("quiz_id"),
-        finished_at__isnull=False,
     )
     per_cohort = Assignment.objects.filter(cohort=OuterRef("cohort_id"))
 
