@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from quiz.reports.flags import FACILITY_BAND, case_flags
 from quiz.reports.statistics import MIN_N, counted_responses, item_statistics
 from teachingfile import review_services, roles, services
-from teachingfile.http import HtmxHttpRequest
+from teachingfile.http import HtmxHttpRequest, safe_next
 from teachingfile.models import Case, Comment, Rating, StatusChange
 
 _LISTING_FIELDS = ("public_id", "status", "unknown_title", "owner")
@@ -179,7 +179,5 @@ def comment_visibility(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request, "Comment hidden from residents." if hidden else "Comment shown again."
     )
-    back = request.POST.get("next", "")
-    if back.startswith("/") and not back.startswith("//"):
-        return redirect(back)
-    return redirect(reverse("peer_review:case_review", args=[comment.case.public_id]) + "#comments")
+    fallback = reverse("peer_review:case_review", args=[comment.case.public_id]) + "#comments"
+    return redirect(safe_next(request, fallback))

@@ -30,6 +30,7 @@ from quiz.reading import (
     unknown_lab_values,
 )
 from teachingfile import roles
+from teachingfile.http import safe_next
 from teachingfile.models import Case, Question
 
 REVEAL_TEMPLATE = "quiz/includes/reveal.html"
@@ -163,10 +164,7 @@ def response_self_assess(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    back = request.POST.get("next") or response.case.get_absolute_url()
-    if not back.startswith("/") or back.startswith("//"):
-        back = response.case.get_absolute_url()
-    return redirect(back)
+    return redirect(safe_next(request, response.case.get_absolute_url()))
 
 
 # ---------------------------------------------------------------- quizzes
