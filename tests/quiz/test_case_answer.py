@@ -101,7 +101,7 @@ def test_a_blank_answer_is_refused_and_nothing_is_stored(
     assert "Give an answer" in response.content.decode()
     assert not Response.objects.exists()
     htmx = client.post(_answer_url(case), {}, headers={"HX-Request": "true"})
-    assert htmx.status_code == 200 and "Give an answer" in htmx.content.decode()
+    assert htmx.status_code == 422 and "Give an answer" in htmx.content.decode()
     assert case.diagnosis not in htmx.content.decode()
 
 
