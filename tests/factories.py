@@ -180,14 +180,21 @@ class CommentFactory(DjangoModelFactory[Comment]):
     body = "A comment."
 
 
-def png_bytes(shade: int = 128, size: tuple[int, int] = (40, 30)) -> bytes:
-    """A small real greyscale PNG: decodes through the whole image pipeline."""
+def png_bytes(shade: int = 128, size: tuple[int, int] = (40, 30), text: str = "") -> bytes:
+    """A small real greyscale PNG: decodes through the whole image pipeline.
+
+    `text`, when given, is drawn in the top-left corner in the opposite grey, so that a
+    screenshot or an OCR check can tell images apart.
+    """
     import io
 
-    from PIL import Image
+    from PIL import Image, ImageDraw
 
+    image = Image.new("L", size, shade)
+    if text:
+        ImageDraw.Draw(image).text((size[0] // 20, size[1] // 20), text, fill=255 - shade)
     buffer = io.BytesIO()
-    Image.new("L", size, shade).save(buffer, format="PNG")
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
