@@ -76,6 +76,26 @@ class ChoiceFactory(DjangoModelFactory[Choice]):
     rationale = "Secret rationale."
 
 
+def single_choice_case(
+    *,
+    prompt: str = "What is the most likely diagnosis?",
+    explanation: str = "Secret explanation.",
+    right: str = "Right choice",
+    wrong: str = "Wrong choice",
+    right_rationale: str = "Secret rationale.",
+    wrong_rationale: str = "Secret rationale.",
+    **case_fields: object,
+) -> tuple[Case, Question, Choice, Choice]:
+    """A case with one single-best-answer question: (case, question, right, wrong)."""
+    case = CaseFactory(**case_fields)
+    question = QuestionFactory(case=case, prompt=prompt, explanation=explanation)
+    right_choice = ChoiceFactory(
+        question=question, order=0, text=right, is_correct=True, rationale=right_rationale
+    )
+    wrong_choice = ChoiceFactory(question=question, order=1, text=wrong, rationale=wrong_rationale)
+    return case, question, right_choice, wrong_choice
+
+
 class AcceptedAnswerFactory(DjangoModelFactory[AcceptedAnswer]):
     class Meta:
         model = AcceptedAnswer
