@@ -1,4 +1,9 @@
-"""Writes behind the quiz: attempts, answers, self-assessment, overrides, review cards."""
+"""Writes behind the quiz: attempts, answers, self-assessment, overrides, review cards.
+
+Over 600 lines: every write of a response goes through `_answer` here, with the locking and
+scoring order it depends on; the answer parsing and the review-card update sit beside it so
+that the one transaction is read in one file.
+"""
 
 from __future__ import annotations
 

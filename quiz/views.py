@@ -1,4 +1,9 @@
-"""The quiz screens: answering a case, quizzes and exams, results, review."""
+"""The quiz screens: answering a case, quizzes and exams, results, practice review.
+
+Over 600 lines: the library case, quiz, exam and practice review screens share the case
+work helpers at the top (library_case_work, case_page_context, _render_work). The next one to
+grow should move out whole, as the library pages (library_views) and peer review did.
+"""
 
 from __future__ import annotations
 

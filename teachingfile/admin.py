@@ -1,4 +1,9 @@
-"""Authoring in the admin: one page writes a whole case, figures and questions included."""
+"""Authoring in the admin: one page writes a whole case, figures and questions included.
+
+Over 600 lines on purpose: the case form, its inlines and their checks are one screen and
+one save (a failed figure upload must undo the whole save); split, each half would need the
+other's form state.
+"""
 
 from __future__ import annotations
 
