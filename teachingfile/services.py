@@ -398,7 +398,7 @@ def figures_from_upload(
 
 
 # ---------------------------------------------------------------------------------------
-# Building a whole case from a description (importers; seeding and bundles could share it)
+# Building a whole case from a description (importers and the seed cases)
 
 
 @dataclass
@@ -442,6 +442,8 @@ class FigureSpec:
     # figure is kept waiting for an upload and ``refused`` says why.
     optional_image: bool = False
     refused: str = ""
+    # Figures naming the same series scroll as one stack, in figure order.
+    series: str = ""
 
 
 @dataclass
@@ -556,13 +558,19 @@ def _figure_build(
         neutral_caption=_fit(spec.neutral_caption, 300),
         caption=spec.caption,
     )
+    if spec.series:
+        figure.series, _ = Series.objects.get_or_create(case=case, name=spec.series)
+        figure.position = order
     if spec.image is None:
         # A caption without its image: the admin's figure form asks for the file.
         figure.save()
         return
     try:
         items = process_upload(
-            spec.image, filename=spec.image_name, allow_burned_in=allow_burned_in
+            spec.image,
+            filename=spec.image_name,
+            allow_burned_in=allow_burned_in,
+            **upload_options(),
         )
     except ImageRejected as exc:
         if not spec.optional_image:
@@ -574,7 +582,10 @@ def _figure_build(
     if spec.annotated is not None:
         try:
             marked = process_upload(
-                spec.annotated, filename=spec.annotated_name, allow_burned_in=allow_burned_in
+                spec.annotated,
+                filename=spec.annotated_name,
+                allow_burned_in=allow_burned_in,
+                **upload_options(),
             )
             if len(marked) != 1:
                 raise ImageRejected(f"{spec.annotated_name} holds {len(marked)} images, not one.")
