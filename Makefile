@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 .PHONY: run install migrate demo test test-sqlite test-pg lint format migrations-check \
         bench bench-small bench-images prod-check test-production ci reset-local-db clean \
-        backup restore bench-search browser-deps ocr-deps phi-audit viewer bench-viewer
+        backup restore bench-search browser-deps ocr-deps phi-audit viewer bench-viewer typecheck imports
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -71,7 +71,21 @@ test-sqlite: $(STAMP) browser-deps ocr-deps
 test-pg: $(STAMP)
 	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
 
-test: lint migrations-check test-sqlite
+# --- typecheck (issue 14) ---
+# Strict mypy over the apps ([tool.mypy] in pyproject.toml), then bench/ from inside bench/,
+# where its scripts are top-level modules (bench/viewer.py alone: it imports bench.images).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+	cd bench && MYPYPATH=.. ../$(VENV)/bin/mypy --config-file ../pyproject.toml \
+	  images.py probe.py reports.py run.py search.py seed.py live.py
+	cd bench && MYPYPATH=.. ../$(VENV)/bin/mypy --config-file ../pyproject.toml viewer.py
+
+# Who may import whom ([tool.importlinter] in pyproject.toml, docs/architecture.md).
+imports: $(STAMP)
+	$(VENV)/bin/lint-imports
+# --- end typecheck ---
+
+test: lint typecheck imports migrations-check test-sqlite
 
 # The speed benchmark (bench/run.py): SCALE=full|small, BENCH_DB=sqlite|postgres|both.
 # Writes var/bench/latest.json. `make bench SCALE=small` finishes in a few minutes.
@@ -134,4 +148,4 @@ reset-local-db:
 	rm -rf var/media
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache bench/.mypy_cache

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "teachingfile.settings")
@@ -84,7 +85,7 @@ def _text(rng: random.Random, n: int) -> str:
     return " ".join(rng.choices(VOCABULARY, cum_weights=CUMULATIVE, k=n)) + "."
 
 
-def seed_cases(count: int) -> float:
+def seed_cases(count: int) -> tuple[float, float]:
     from teachingfile.models import Case, Keyword
     from teachingfile.search.services import reindex_all
 
@@ -128,7 +129,7 @@ def seed_cases(count: int) -> float:
     return seeded, time.perf_counter() - started
 
 
-def make_users():  # type: ignore[no-untyped-def]
+def make_users() -> tuple[Any, Any]:
     from quiz.models import Attempt, Response
     from teachingfile import roles
     from teachingfile.models import Case, Question
@@ -145,7 +146,7 @@ def make_users():  # type: ignore[no-untyped-def]
     return resident, faculty
 
 
-def time_search(users) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def time_search(users: tuple[Any, Any]) -> dict[str, object]:
     from teachingfile.search.query import SearchFilters, search_cases
 
     timings: list[float] = []

@@ -64,7 +64,9 @@ class LiveSession(models.Model):
     quiz = models.ForeignKey(
         Quiz, on_delete=models.SET_NULL, null=True, blank=True, related_name="live_sessions"
     )
-    cases = models.ManyToManyField(Case, through="LiveItem", related_name="live_sessions")
+    cases: models.ManyToManyField[Case, LiveItem] = models.ManyToManyField(
+        Case, through="LiveItem", related_name="live_sessions"
+    )
     # The questions in presenting order as [question id, case id] pairs, fixed at the start.
     plan = models.JSONField(default=list)
     position = models.IntegerField(default=-1, help_text="Index into plan; -1 before the first.")

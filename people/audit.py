@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
-
 from people.models import AuditAction, AuditEvent
 
-__all__ = ["AuditAction", "AuditEvent", "record", "visible_to"]
+__all__ = ["AuditAction", "AuditEvent", "record"]
 
 
 def record(
@@ -34,25 +32,6 @@ def record(
     )
     event.save()
     return event
-
-
-def visible_to(user: Any) -> QuerySet[AuditEvent]:
-    """Site admins read everything; a director, the rows about their programs and people."""
-    events = AuditEvent.objects.select_related("program")
-    if getattr(user, "is_superuser", False):
-        return events
-    from teachingfile import roles
-
-    if not roles.is_director(user):
-        return events.none()
-    from people.services import managed_people
-
-    # Their programs, the people they manage (residents of those programs, people they
-    # invited), and what they did themselves.
-    programs = user.directed_programs.values("pk")
-    return events.filter(
-        Q(program__in=programs) | Q(subject__in=managed_people(user).values("pk")) | Q(actor=user)
-    )
 
 
 _CASE_ACTIONS = {

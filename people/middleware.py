@@ -18,7 +18,7 @@ class TimezoneMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # The session first, as Django's time-zone guide does: the zone is put there at
         # login, so a page that never touches request.user does not load the user for it.
-        name = request.session.get(SESSION_KEY)
+        name: str | None = request.session.get(SESSION_KEY)
         if name is None:
             name = ""
             if request.user.is_authenticated:  # a session from before the zone was kept

@@ -49,9 +49,9 @@ def _wants(user: Any, kind: str) -> bool:
 
 def _finished(assignments: list[Assignment]) -> set[tuple[int, int]]:
     return set(
-        Attempt.objects.filter(
-            quiz__in={a.quiz_id for a in assignments}, finished_at__isnull=False
-        ).values_list("user_id", "quiz_id")
+        Attempt.objects.finished()
+        .filter(quiz__in={a.quiz_id for a in assignments})
+        .values_list("user_id", "quiz_id")
     )
 
 

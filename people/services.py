@@ -337,3 +337,18 @@ def person_reactivate(*, person: Any, by: Any) -> None:
     audit.record(
         AuditAction.USER_REACTIVATE, actor=by, target=person.get_username(), subject=person
     )
+
+
+def audit_events_visible_to(user: Any) -> QuerySet[audit.AuditEvent]:
+    """Site admins read everything; a director, the rows about their programs and people."""
+    events = audit.AuditEvent.objects.select_related("program")
+    if getattr(user, "is_superuser", False):
+        return events
+    if not roles.is_director(user):
+        return events.none()
+    # Their programs, the people they manage (residents of those programs, people they
+    # invited), and what they did themselves.
+    programs = user.directed_programs.values("pk")
+    return events.filter(
+        Q(program__in=programs) | Q(subject__in=managed_people(user).values("pk")) | Q(actor=user)
+    )

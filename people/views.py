@@ -18,24 +18,25 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from people import audit, mail, services
+from people import mail, services
 from people.models import AuditAction, Invitation, Notice, Profile
 from people.timezones import SESSION_KEY, is_zone, zone_names
 from quiz import rules
 from quiz.models import Cohort, Membership
 from teachingfile import roles
+from teachingfile.http import HtmxHttpRequest
 
 User = get_user_model()
 PER_PAGE = 50
 ROW = "people/includes/person_row.html"
 
 
-def _require_manager(request: HttpRequest) -> None:
+def _require_manager(request: HtmxHttpRequest) -> None:
     if not services.may_manage_people(request.user):
         raise Http404
 
@@ -63,7 +64,7 @@ def _people(by: Any) -> Any:
     )
 
 
-def _get_person_for_user(request: HttpRequest, person_id: int) -> Any:
+def _get_person_for_user(request: HtmxHttpRequest, person_id: int) -> Any:
     """A person this user manages, with what the row shows; 404 for anyone else."""
     _require_manager(request)
     person = _people(request.user).filter(pk=person_id).first()
@@ -142,13 +143,13 @@ class PreferencesForm(forms.Form):
         return name
 
 
-def _send_invitation(request: HttpRequest, invited: services.Invited) -> None:
+def _send_invitation(request: HtmxHttpRequest, invited: services.Invited) -> None:
     mail.send_invitation(invited.user, invited.token, request.user)
 
 
 @require_GET
 @login_required
-def people_list(request: HttpRequest) -> HttpResponse:
+def people_list(request: HtmxHttpRequest) -> HttpResponse:
     _require_manager(request)
     people = _people(request.user)
     query = request.GET.get("q", "").strip()[:100]
@@ -169,7 +170,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def invite(request: HttpRequest) -> HttpResponse:
+def invite(request: HtmxHttpRequest) -> HttpResponse:
     _require_manager(request)
     form = InviteForm(request.POST or None, by=request.user)
     if request.method == "POST" and form.is_valid():
@@ -198,7 +199,7 @@ def invite(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def import_cohort(request: HttpRequest) -> HttpResponse:
+def import_cohort(request: HtmxHttpRequest) -> HttpResponse:
     _require_manager(request)
     form = ImportForm(request.POST or None, request.FILES or None, by=request.user)
     problems: list[str] = []
@@ -223,9 +224,9 @@ def import_cohort(request: HttpRequest) -> HttpResponse:
 
 
 def _row_response(
-    request: HttpRequest, person_id: int, notice: str, error: str = ""
+    request: HtmxHttpRequest, person_id: int, notice: str, error: str = ""
 ) -> HttpResponse:
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         person = _people(request.user).get(pk=person_id)
         context = {
             "p": person,
@@ -249,7 +250,7 @@ def _refusal(exc: ValidationError | PermissionDenied) -> str:
 
 @require_POST
 @login_required
-def person_role(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_role(request: HtmxHttpRequest, person_id: int) -> HttpResponse:
     person = _get_person_for_user(request, person_id)
     role = request.POST.get("role", "")
     try:
@@ -261,7 +262,7 @@ def person_role(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def person_deactivate(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_deactivate(request: HtmxHttpRequest, person_id: int) -> HttpResponse:
     person = _get_person_for_user(request, person_id)
     try:
         services.person_deactivate(person=person, by=request.user, now=timezone.now())
@@ -273,7 +274,7 @@ def person_deactivate(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def person_reactivate(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_reactivate(request: HtmxHttpRequest, person_id: int) -> HttpResponse:
     person = _get_person_for_user(request, person_id)
     try:
         services.person_reactivate(person=person, by=request.user)
@@ -284,7 +285,7 @@ def person_reactivate(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def invitation_resend(request: HttpRequest, person_id: int) -> HttpResponse:
+def invitation_resend(request: HtmxHttpRequest, person_id: int) -> HttpResponse:
     person = _get_person_for_user(request, person_id)
     try:
         invited = services.invitation_resend(person=person, by=request.user, now=timezone.now())
@@ -295,7 +296,7 @@ def invitation_resend(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
     invitation = services.invitation_for_token(token)
     if invitation is None:
         raise Http404
@@ -322,7 +323,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: HtmxHttpRequest) -> HttpResponse:
     profile, _ = Profile.objects.get_or_create(user=request.user)
     initial = {
         "time_zone": profile.time_zone,
@@ -344,10 +345,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: HtmxHttpRequest) -> HttpResponse:
     if not (services.is_site_admin(request.user) or roles.is_director(request.user)):
         raise Http404
-    events = audit.visible_to(request.user)
+    events = services.audit_events_visible_to(request.user)
     action = request.GET.get("action", "")
     if action:
         events = events.filter(action=action)

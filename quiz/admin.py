@@ -104,7 +104,7 @@ class QuizAdmin(admin.ModelAdmin):
     inlines = [QuizItemInline]
     exclude = ["created_by"]
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+    def save_model(self, request: HttpRequest, obj: Quiz, form: Any, change: bool) -> None:
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
@@ -117,7 +117,7 @@ class AssignmentAdmin(ProgramScopedAdmin):
     exclude = ["assigned_by"]
     program_path = "cohort__program"
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+    def save_model(self, request: HttpRequest, obj: Assignment, form: Any, change: bool) -> None:
         if not change:
             obj.assigned_by = request.user
         super().save_model(request, obj, form, change)

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from quiz import cohort_services, rules
 from quiz.models import Assignment, Cohort, Membership, Quiz
 from teachingfile import roles
+from teachingfile.http import HtmxHttpRequest
 
 TEMPLATE = "quiz/cohort_detail.html"
 
@@ -49,7 +50,7 @@ class AssignmentForm(forms.Form):
     )
 
 
-def _get_cohort_for_user(request: HttpRequest, cohort_id: int) -> Cohort:
+def _get_cohort_for_user(request: HtmxHttpRequest, cohort_id: int) -> Cohort:
     """A cohort of a program this user directs; 404 for any other cohort or user."""
     cohort = rules.directed_cohorts(request.user).filter(pk=cohort_id).first()
     if cohort is None:
@@ -57,7 +58,7 @@ def _get_cohort_for_user(request: HttpRequest, cohort_id: int) -> Cohort:
     return cohort
 
 
-def _context(request: HttpRequest, cohort: Cohort, **extra: Any) -> dict[str, Any]:
+def _context(request: HtmxHttpRequest, cohort: Cohort, **extra: Any) -> dict[str, Any]:
     memberships = (
         Membership.objects.filter(cohort=cohort)
         .select_related("resident")
@@ -81,11 +82,11 @@ def _context(request: HttpRequest, cohort: Cohort, **extra: Any) -> dict[str, An
 
 
 def _respond(
-    request: HttpRequest, cohort: Cohort, section: str, notice: str, error: bool, **extra: Any
+    request: HtmxHttpRequest, cohort: Cohort, section: str, notice: str, error: bool, **extra: Any
 ) -> HttpResponse:
     """The changed section for htmx; otherwise back to the page, or the page with errors."""
     status = 422 if error else 200
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         context = _context(request, cohort, notice=notice, notice_section=section, **extra)
         return render(request, f"{TEMPLATE}#{section}", context, status=status)
     if error:
@@ -103,7 +104,7 @@ def _form_errors(form: forms.Form, exc: ValidationError) -> None:
 
 @require_GET
 @login_required
-def cohort_list(request: HttpRequest) -> HttpResponse:
+def cohort_list(request: HtmxHttpRequest) -> HttpResponse:
     if not roles.is_director(request.user):
         raise Http404
     cohorts = rules.directed_cohorts(request.user).annotate(
@@ -115,14 +116,14 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
+def cohort_detail(request: HtmxHttpRequest, cohort_id: int) -> HttpResponse:
     cohort = _get_cohort_for_user(request, cohort_id)
     return render(request, TEMPLATE, _context(request, cohort))
 
 
 @require_POST
 @login_required
-def member_add(request: HttpRequest, cohort_id: int) -> HttpResponse:
+def member_add(request: HtmxHttpRequest, cohort_id: int) -> HttpResponse:
     cohort = _get_cohort_for_user(request, cohort_id)
     form = MemberForm(request.POST)
     if form.is_valid():
@@ -144,7 +145,7 @@ def member_add(request: HttpRequest, cohort_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def member_remove(request: HttpRequest, cohort_id: int, membership_id: int) -> HttpResponse:
+def member_remove(request: HtmxHttpRequest, cohort_id: int, membership_id: int) -> HttpResponse:
     cohort = _get_cohort_for_user(request, cohort_id)
     membership = (
         Membership.objects.filter(cohort=cohort, pk=membership_id)
@@ -161,7 +162,7 @@ def member_remove(request: HttpRequest, cohort_id: int, membership_id: int) -> H
 
 @require_POST
 @login_required
-def assignment_add(request: HttpRequest, cohort_id: int) -> HttpResponse:
+def assignment_add(request: HtmxHttpRequest, cohort_id: int) -> HttpResponse:
     cohort = _get_cohort_for_user(request, cohort_id)
     form = AssignmentForm(request.POST)
     if form.is_valid():
@@ -183,7 +184,7 @@ def assignment_add(request: HttpRequest, cohort_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def assignment_remove(request: HttpRequest, cohort_id: int, assignment_id: int) -> HttpResponse:
+def assignment_remove(request: HtmxHttpRequest, cohort_id: int, assignment_id: int) -> HttpResponse:
     cohort = _get_cohort_for_user(request, cohort_id)
     assignment = (
         Assignment.objects.filter(cohort=cohort, pk=assignment_id).select_related("quiz").first()

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -18,11 +18,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from quiz import services as quiz_services
 from quiz.models import Response
 from teachingfile import roles
+from teachingfile.http import HtmxHttpRequest
 
 GRADING_PER_PAGE = 30
 
 
-def _require_faculty(request: HttpRequest) -> None:
+def _require_faculty(request: HtmxHttpRequest) -> None:
     if not roles.is_faculty(request.user):
         raise Http404
 
@@ -40,7 +41,7 @@ def _grading_queue() -> QuerySet[Response]:
 
 @require_GET
 @login_required
-def grading_queue(request: HttpRequest) -> HttpResponse:
+def grading_queue(request: HtmxHttpRequest) -> HttpResponse:
     _require_faculty(request)
     page = Paginator(_grading_queue(), GRADING_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "quiz/grading_queue.html", {"page": page})
@@ -48,7 +49,7 @@ def grading_queue(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @login_required
-def grade_response(request: HttpRequest, pk: int) -> HttpResponse:
+def grade_response(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _require_faculty(request)
     response = get_object_or_404(_grading_queue(), pk=pk)
     typed_score = request.POST.get("score", "").strip()[:20]
@@ -66,7 +67,7 @@ def grade_response(request: HttpRequest, pk: int) -> HttpResponse:
         except (ValidationError, PermissionDenied) as exc:
             error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
     status = 422 if error else 200
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         response.refresh_from_db()
         _keep_typed(response, error, typed_score, note)
         # The count above the table follows, out of band: an override leaves the queue.
@@ -83,13 +84,13 @@ def grade_response(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "quiz/grading_queue.html", {"page": page}, status=status)
 
 
-def _page_number(request: HttpRequest) -> int:
+def _page_number(request: HtmxHttpRequest) -> int:
     page = request.GET.get("page", "")
     return int(page) if page.isdigit() else 1
 
 
 def _keep_typed(response: Response, error: str, score: str, note: str) -> None:
     if error:
-        response.grade_error = error  # type: ignore[attr-defined]
-        response.grade_score = score  # type: ignore[attr-defined]
-        response.grade_note = note  # type: ignore[attr-defined]
+        response.grade_error = error  # type: ignore[attr-defined]  # re-shown in the form
+        response.grade_score = score  # type: ignore[attr-defined]  # re-shown in the form
+        response.grade_note = note  # type: ignore[attr-defined]  # re-shown in the form

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -12,6 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from teachingfile.models import Case, Choice, Question
+from teachingfile.roles import AnyUser
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class Program(models.Model):
@@ -30,7 +35,7 @@ class Cohort(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="cohorts")
     name = models.CharField(max_length=200)
     academic_year = models.CharField(max_length=20, blank=True, help_text="e.g. 2026-2027")
-    members = models.ManyToManyField(
+    members: models.ManyToManyField[User, Membership] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="cohorts"
     )
 
@@ -84,7 +89,9 @@ class Quiz(models.Model):
     is_open = models.BooleanField(
         default=False, help_text="Any resident may take it, assigned or not."
     )
-    cases = models.ManyToManyField(Case, through="QuizItem", related_name="quizzes")
+    cases: models.ManyToManyField[Case, QuizItem] = models.ManyToManyField(
+        Case, through="QuizItem", related_name="quizzes"
+    )
     # --- attempts policy (issue #12) ---
     attempts_allowed = models.PositiveSmallIntegerField(
         null=True,
@@ -167,11 +174,14 @@ class Assignment(models.Model):
 
 
 class AttemptQuerySet(models.QuerySet["Attempt"]):
-    def of(self, user: object) -> AttemptQuerySet:
+    def of(self, user: AnyUser) -> AttemptQuerySet:
         return self.filter(user=user)
 
     def finished(self) -> AttemptQuerySet:
         return self.filter(finished_at__isnull=False)
+
+    def unfinished(self) -> AttemptQuerySet:
+        return self.filter(finished_at__isnull=True)
 
 
 class Attempt(models.Model):

@@ -102,8 +102,8 @@ def resident_progress(user: Any, now: datetime | None = None) -> Progress:
     statuses = quiz_statuses(user, [a.quiz_id for a in assignments])
     for assignment in assignments:
         status = statuses.get(assignment.quiz_id, NOT_STARTED)
-        assignment.status = status  # type: ignore[attr-defined]
-        assignment.is_overdue = (  # type: ignore[attr-defined]
+        assignment.status = status  # type: ignore[attr-defined]  # shown by the template
+        assignment.is_overdue = (  # type: ignore[attr-defined]  # shown by the template
             assignment.due_at is not None
             and assignment.due_at < now
             and status.label != "handed in"

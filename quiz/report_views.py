@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractUser
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
@@ -23,25 +23,26 @@ from quiz.reports import charts, csv_export, response_analysis, statistics
 from quiz.reports import cohort as cohort_reports
 from quiz.reports import resident as resident_reports
 from teachingfile import roles
+from teachingfile.http import HtmxHttpRequest
 from teachingfile.models import Category, Modality, Question, Region
 
 CASES_PER_PAGE = 25
 RESPONSES_PER_PAGE = 50
 
 
-def _require_director(request: HttpRequest) -> None:
+def _require_director(request: HtmxHttpRequest) -> None:
     if not roles.is_director(request.user):
         raise Http404
 
 
-def _require_staff_role(request: HttpRequest) -> None:
+def _require_staff_role(request: HtmxHttpRequest) -> None:
     """Item statistics: faculty and directors, nobody else."""
     if not (roles.is_faculty(request.user) or roles.is_director(request.user)):
         raise Http404
 
 
 def _get_resident_for_user(
-    request: HttpRequest, resident_id: int
+    request: HtmxHttpRequest, resident_id: int
 ) -> tuple[AbstractUser, list[Membership]]:
     """The resident and their memberships this director may see; 404 for anyone else."""
     _require_director(request)
@@ -53,13 +54,13 @@ def _get_resident_for_user(
     return memberships[0].resident, memberships
 
 
-def _partial(request: HttpRequest, template: str, name: str) -> str:
-    return f"{template}#{name}" if request.htmx else template  # type: ignore[attr-defined]
+def _partial(request: HtmxHttpRequest, template: str, name: str) -> str:
+    return f"{template}#{name}" if request.htmx else template
 
 
 @require_GET
 @login_required
-def reports_home(request: HttpRequest) -> HttpResponse:
+def reports_home(request: HtmxHttpRequest) -> HttpResponse:
     if not roles.is_director(request.user):
         _require_staff_role(request)
         # Faculty without a program see item statistics only.
@@ -84,7 +85,7 @@ def reports_home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def cohort_csv(request: HttpRequest) -> HttpResponse:
+def cohort_csv(request: HtmxHttpRequest) -> HttpResponse:
     _require_director(request)
     audit.exported(request, audit.AuditAction.EXPORT_CSV, "cohort.csv")
     rows = cohort_reports.cohort_table(
@@ -130,7 +131,7 @@ def cohort_csv(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def resident_detail(request: HttpRequest, resident_id: int) -> HttpResponse:
+def resident_detail(request: HtmxHttpRequest, resident_id: int) -> HttpResponse:
     resident, memberships = _get_resident_for_user(request, resident_id)
     topics = resident_reports.resident_topics(resident.pk)
     weeks = resident_reports.resident_weeks(resident.pk)
@@ -164,7 +165,7 @@ def resident_detail(request: HttpRequest, resident_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def resident_csv(request: HttpRequest, resident_id: int) -> HttpResponse:
+def resident_csv(request: HtmxHttpRequest, resident_id: int) -> HttpResponse:
     resident, _ = _get_resident_for_user(request, resident_id)
     audit.exported(
         request, audit.AuditAction.EXPORT_CSV, f"{resident.username}.csv", subject=resident
@@ -233,7 +234,7 @@ def _item_rows(
 
 @require_GET
 @login_required
-def item_analysis(request: HttpRequest) -> HttpResponse:
+def item_analysis(request: HtmxHttpRequest) -> HttpResponse:
     _require_staff_role(request)
     filters = statistics.CaseFilters.from_query(request.GET)
     page = Paginator(filters.cases(), CASES_PER_PAGE).get_page(request.GET.get("page"))
@@ -252,8 +253,8 @@ def item_analysis(request: HttpRequest) -> HttpResponse:
     )
     questions: dict[int, list[Question]] = {}
     for question in question_list:
-        question.stats = per_question.get(question.pk)  # type: ignore[attr-defined]
-        question.analysis = analysis.get(question.pk)  # type: ignore[attr-defined]
+        question.stats = per_question.get(question.pk)  # type: ignore[attr-defined]  # for the row
+        question.analysis = analysis.get(question.pk)  # type: ignore[attr-defined]  # for the row
         questions.setdefault(question.case_id, []).append(question)
     blocks = [
         {"case": case, "stats": per_case.get(case.pk), "questions": questions.get(case.pk, [])}
@@ -289,7 +290,7 @@ def item_analysis(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def item_csv(request: HttpRequest) -> HttpResponse:
+def item_csv(request: HtmxHttpRequest) -> HttpResponse:
     """Every matching question (or case with ?per=case): no paging in an export."""
     _require_staff_role(request)
     audit.exported(request, audit.AuditAction.EXPORT_CSV, "item statistics")

@@ -2,8 +2,8 @@
 
 Each rule is written once, as a QuerySet (so a page can filter or join on it in SQL) and,
 where a single answer is wanted, as a function over that QuerySet. Callers never rebuild a
-rule from its parts; `grep -rn "finished_at__isnull=True"` outside this module should find
-only writes.
+rule from its parts. Whether an attempt is finished is AttemptQuerySet.finished()/unfinished()
+(`grep -rn "finished_at__isnull"` finds only those two and subqueries across relations).
 
 The reveal rule, in words:
 * Faculty (authors, editors) may always see a case's reveal.
@@ -42,11 +42,10 @@ def running_exams(user: AnyUser, *, now: datetime | None = None) -> QuerySet[Att
     """The learner's exam attempts that are still open: unfinished and before the deadline."""
     if not user.is_authenticated:
         return Attempt.objects.none()
-    return Attempt.objects.filter(
+    return Attempt.objects.unfinished().filter(
         user=user,
         kind=Attempt.Kind.QUIZ,
         quiz__mode=Quiz.Mode.EXAM,
-        finished_at__isnull=True,
         deadline__gt=now or timezone.now(),
     )
 
@@ -83,12 +82,11 @@ def withheld_exams(user: AnyUser, *, now: datetime | None = None) -> QuerySet[At
     The due date is that of the quiz's assignment to one of the learner's cohorts (the
     latest, if several): until it passes, the exam earns no reveal.
     """
-    return Attempt.objects.filter(
+    return Attempt.objects.finished().filter(
         user=user,
         kind=Attempt.Kind.QUIZ,
         quiz__mode=Quiz.Mode.EXAM,
         quiz__reveal_before_due=False,
-        finished_at__isnull=False,
         quiz__assignments__cohort__memberships__resident=user,
         quiz__assignments__due_at__gt=now or timezone.now(),
     )

@@ -31,7 +31,7 @@ class Review:
 
 def review(state: dict[str, Any] | None, *, score: float, at: datetime) -> Review:
     """Apply one answer to a card's stored state (empty for a new card); return the next."""
-    card = Card.from_dict(state) if state else Card(due=at)  # type: ignore[arg-type]
+    card = Card.from_dict(state) if state else Card(due=at)
     rating = rating_for(score)
     updated, _log = _SCHEDULER.review_card(card, rating, review_datetime=at)
     return Review(state=updated.to_dict(), due=updated.due, lapsed=rating == Rating.Again)

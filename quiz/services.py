@@ -1,4 +1,9 @@
-"""Writes behind the quiz: attempts, answers, self-assessment, overrides, review cards."""
+"""Writes behind the quiz: attempts, answers, self-assessment, overrides, review cards.
+
+Over 600 lines: every write of a response goes through `_answer` here, with the locking and
+scoring order it depends on; the answer parsing and the review-card update sit beside it so
+that the one transaction is read in one file.
+"""
 
 from __future__ import annotations
 
@@ -47,10 +52,6 @@ class Answer:
 
     choice_ids: frozenset[int] = field(default_factory=frozenset)
     text: str = ""
-
-    @property
-    def is_blank(self) -> bool:
-        return not self.choice_ids and not self.text.strip()
 
 
 def answer_is_blank(question: Question, answer: Answer) -> bool:
@@ -101,9 +102,11 @@ def quiz_attempt_start(*, user: Any, quiz: Quiz, now: datetime | None = None) ->
     (AttemptRefused) once the learner has used the attempts the quiz allows.
     """
     now = now or timezone.now()
-    expired = Attempt.objects.filter(
-        user=user, kind=Attempt.Kind.QUIZ, quiz=quiz, finished_at__isnull=True, deadline__lt=now
-    ).first()
+    expired = (
+        Attempt.objects.unfinished()
+        .filter(user=user, kind=Attempt.Kind.QUIZ, quiz=quiz, deadline__lt=now)
+        .first()
+    )
     if expired is not None:
         # Closed in its own transaction, so that a refusal below does not undo it.
         attempt_finish(attempt=expired, now=now)
@@ -645,7 +648,8 @@ def review_attempt_for(*, user: Any, question: Question) -> Attempt:
     """The learner's open review session, or a new one if this question was seen in it."""
     attempt = (
         Attempt.objects.select_for_update()
-        .filter(user=user, kind=Attempt.Kind.REVIEW, finished_at__isnull=True)
+        .unfinished()
+        .filter(user=user, kind=Attempt.Kind.REVIEW)
         .first()
     )
     if attempt is not None and attempt.responses.filter(question=question).exists():

@@ -1,4 +1,9 @@
-"""Authoring in the admin: one page writes a whole case, figures and questions included."""
+"""Authoring in the admin: one page writes a whole case, figures and questions included.
+
+Over 600 lines on purpose: the case form, its inlines and their checks are one screen and
+one save (a failed figure upload must undo the whole save); split, each half would need the
+other's form state.
+"""
 
 from __future__ import annotations
 
@@ -40,13 +45,13 @@ class OwnedCaseInlineMixin:
     """Inlines follow the case: editable only by those who may edit the case."""
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _may_edit(request, obj) and super().has_change_permission(request, obj)  # type: ignore[misc]
+        return _may_edit(request, obj) and super().has_change_permission(request, obj)  # type: ignore[misc]  # mixin
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _may_edit(request, obj) and super().has_add_permission(request, obj)  # type: ignore[misc]
+        return _may_edit(request, obj) and super().has_add_permission(request, obj)  # type: ignore[misc]  # mixin
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _may_edit(request, obj) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return _may_edit(request, obj) and super().has_delete_permission(request, obj)  # type: ignore[misc]  # mixin
 
 
 def _may_edit(request: HttpRequest, case: Case | None) -> bool:
@@ -514,7 +519,7 @@ class CaseAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Case, form: Any, change: bool) -> None:
         if not change:
             obj.public_id = services.next_public_id()
-            obj.owner = obj.owner or request.user  # type: ignore[assignment]
+            obj.owner = obj.owner or request.user
         super().save_model(request, obj, form, change)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:

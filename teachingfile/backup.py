@@ -122,7 +122,7 @@ def restore_site(source: IO[bytes] | bytes) -> BackupSummary:
     except zipfile.BadZipFile:
         raise BackupError("This is not a zip file, so not a site backup.") from None
     manifest = _check(archive)
-    media: dict[str, str] = manifest.get("media", {})  # type: ignore[assignment]
+    media: dict[str, str] = manifest.get("media", {})  # type: ignore[assignment]  # _check validated it
     with tempfile.TemporaryDirectory() as work:
         fixture = Path(work) / "db.xml"
         fixture.write_bytes(archive.read("db.xml"))
@@ -142,4 +142,4 @@ def restore_site(source: IO[bytes] | bytes) -> BackupSummary:
     from teachingfile.search.services import reindex_all
 
     reindex_all()
-    return BackupSummary(objects=int(manifest.get("objects", 0)), media_files=len(media))  # type: ignore[call-overload]
+    return BackupSummary(objects=int(manifest.get("objects", 0)), media_files=len(media))  # type: ignore[call-overload]  # checked

@@ -270,8 +270,7 @@ def import_bundle(source: IO[bytes] | bytes, *, renumber: bool = False) -> Bundl
 
         index_cases(Case.objects.filter(public_id__in=id_map.values()))
     except Exception:
-        for name in written:
-            default_storage.delete(name)
+        services.delete_files(written)
         raise
     return report
 

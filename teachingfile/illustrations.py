@@ -1,5 +1,8 @@
 """Schematic stand-in images for the seed cases.
 
+Over 600 lines on purpose: it is drawing data (one painter per kind of image) more than
+logic, read top to bottom beside the seed file.
+
 The seed documents are published cases whose figures we may not redistribute, so the
 demo library shows drawn schematics instead. Each figure in ``fixtures/seed_cases.json``
 carries an ``illustration`` spec::

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Avg, Count, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from teachingfile.roles import AnyUser
 
 PUBLIC_ID_VALIDATOR = RegexValidator(r"^tf-\d{4,}$", "Public ids look like tf-0001.")
 
@@ -83,7 +83,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
     def published(self) -> CaseQuerySet:
         return self.filter(status=Case.Status.PUBLISHED)
 
-    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> CaseQuerySet:
+    def visible_to(self, user: AnyUser) -> CaseQuerySet:
         """Residents see published cases; faculty also see every draft in the library."""
         from teachingfile import roles
 
@@ -229,15 +229,6 @@ class Case(models.Model):
         if self.patient_sex != Sex.UNKNOWN:
             parts.append(self.get_patient_sex_display().lower())
         return ", ".join(parts)
-
-    @property
-    def is_published(self) -> bool:
-        return self.status == self.Status.PUBLISHED
-
-    def rating_summary(self) -> dict[str, float | int | None]:
-        return self.ratings.aggregate(
-            difficulty=Avg("difficulty"), quality=Avg("quality"), n=Count("id")
-        )
 
 
 class StatusChange(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 if TYPE_CHECKING:
     from teachingfile.models import Case
@@ -15,7 +15,8 @@ EDITOR = "Editor"
 DIRECTOR = "Program director"
 ALL_ROLES = (RESIDENT, FACULTY, EDITOR, DIRECTOR)
 
-AnyUser = AbstractBaseUser | AnonymousUser
+# The project keeps Django's own User model (no AUTH_USER_MODEL); request.user is one of these.
+AnyUser = User | AnonymousUser
 
 
 def group_names(user: AnyUser) -> frozenset[str]:
@@ -24,8 +25,9 @@ def group_names(user: AnyUser) -> frozenset[str]:
     # Cached on the user object: templates and views ask several times per request.
     cached = getattr(user, "_role_names", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
-        user._role_names = cached  # type: ignore[union-attr]
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        # A per-request memo on the user object, which declares no such attribute.
+        user._role_names = cached  # type: ignore[attr-defined]  # memo, not a model field
     return cached
 
 

@@ -8,24 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.utils import timezone
+from django.contrib.auth.models import User
 
 from teachingfile import services
 from teachingfile.models import (
-    AcceptedAnswer,
     Case,
-    Choice,
-    DifferentialDiagnosis,
-    Figure,
-    Keyword,
-    LabValue,
-    Question,
-    Rating,
-    Reference,
-    Series,
-    StatusChange,
 )
 
 SEED_FILE = Path(settings.BASE_DIR) / "fixtures" / "seed_cases.json"
@@ -66,7 +53,7 @@ def read_seed_document(path: Path = SEED_FILE) -> list[dict[str, Any]]:
     return document["cases"]
 
 
-def load_seed_cases(*, path: Path = SEED_FILE, owner: AbstractBaseUser | None = None) -> list[Case]:
+def load_seed_cases(*, path: Path = SEED_FILE, owner: User | None = None) -> list[Case]:
     """Create the seed cases that are missing, published; existing ids are left alone."""
     created = []
     entries = read_seed_document(path)
@@ -82,94 +69,66 @@ def load_seed_cases(*, path: Path = SEED_FILE, owner: AbstractBaseUser | None = 
     return created
 
 
-@transaction.atomic
-def _create_case(entry: dict[str, Any], owner: AbstractBaseUser | None) -> Case:
-    case = Case(public_id=entry["public_id"], owner=owner, status=Case.Status.PUBLISHED)
-    for field in _CASE_FIELDS:
-        setattr(case, field, entry[field] if entry[field] is not None else "")
-    case.patient_age = entry["patient_age"]
-    case.modalities = " ".join(entry["modalities"])
-    if entry.get("source_date"):
-        case.source_date = dt.date.fromisoformat(entry["source_date"])
-    case.published_at = timezone.now()
-    case.full_clean(exclude=["owner"])
-    case.save()
-    StatusChange.objects.create(
-        case=case,
-        from_status="",
-        to_status=Case.Status.PUBLISHED,
-        note=f"Loaded from the seed document {entry['source_file']}.",
-    )
-    case.keywords.set(
-        [Keyword.objects.get_or_create(name=name.strip().lower())[0] for name in entry["keywords"]]
-    )
-    LabValue.objects.bulk_create(
-        LabValue(case=case, order=i, **lab) for i, lab in enumerate(entry["lab_values"])
-    )
-    DifferentialDiagnosis.objects.bulk_create(
-        DifferentialDiagnosis(case=case, order=i, **item)
-        for i, item in enumerate(entry["differential"])
-    )
-    Reference.objects.bulk_create(
-        Reference(case=case, order=i, **ref) for i, ref in enumerate(entry["references"])
-    )
-    Rating.objects.bulk_create(Rating(case=case, **rating) for rating in entry["ratings"])
-    for spec in entry["figures"]:
-        _create_figure(case, spec)
-    for spec in entry["questions"]:
-        _create_question(case, spec)
-    from teachingfile.search.services import index_case
-
-    index_case(case)
-    return case
-
-
-def _create_figure(case: Case, spec: dict[str, Any]) -> Figure:
+def _create_case(entry: dict[str, Any], owner: User | None) -> Case:
     from teachingfile.illustrations import render_illustration
 
-    series = None
-    if spec.get("series"):
-        series, _ = Series.objects.get_or_create(case=case, name=spec["series"])
-    figure = Figure(
-        case=case,
-        order=spec["order"],
-        label=spec["label"],
-        stage=spec["stage"],
-        series=series,
-        position=spec["order"],
-        alt_text=spec["alt_text"],
-        neutral_caption=spec["neutral_caption"],
-        caption=spec["caption"],
-    )
+    fields: dict[str, object] = {
+        name: entry[name] if entry[name] is not None else "" for name in _CASE_FIELDS
+    }
+    fields["patient_age"] = entry["patient_age"]
+    fields["modalities"] = " ".join(entry["modalities"])
+    if entry.get("source_date"):
+        fields["source_date"] = dt.date.fromisoformat(entry["source_date"])
     # Tests draw smaller illustrations: the same flows, a fraction of the pixels to encode.
     side = getattr(settings, "SEED_ILLUSTRATION_SIZE", 1024)
-    clean = render_illustration(spec["illustration"], label=spec["label"], size=(side, side))
-    services.figure_set_image(figure=figure, data=clean, filename="illustration.png")
-    if spec.get("annotated"):
-        marked = render_illustration(
-            spec["illustration"], label=spec["label"], annotated=True, size=(side, side)
+    figures = []
+    for fig in sorted(entry["figures"], key=lambda f: f["order"]):
+        draw = fig["illustration"]
+        figures.append(
+            services.FigureSpec(
+                label=fig["label"],
+                caption=fig["caption"],
+                neutral_caption=fig["neutral_caption"],
+                alt_text=fig["alt_text"],
+                stage=fig["stage"],
+                series=fig.get("series") or "",
+                image=render_illustration(draw, label=fig["label"], size=(side, side)),
+                image_name="illustration.png",
+                annotated=render_illustration(
+                    draw, label=fig["label"], annotated=True, size=(side, side)
+                )
+                if fig.get("annotated")
+                else None,
+                annotated_name="illustration.png",
+            )
         )
-        services.figure_set_image(
-            figure=figure, data=marked, filename="illustration.png", annotated=True
+    questions = [
+        services.QuestionSpec(
+            prompt=q["prompt"],
+            kind=q["kind"],
+            explanation=q["explanation"],
+            choices=[services.ChoiceSpec(**choice) for choice in q["choices"]],
+            accepted=[services.AnswerSpec(**answer) for answer in q["accepted_answers"]],
         )
-    return figure
-
-
-def _create_question(case: Case, spec: dict[str, Any]) -> Question:
-    question = Question.objects.create(
-        case=case,
-        order=spec["order"],
-        kind=spec["kind"],
-        prompt=spec["prompt"],
-        explanation=spec["explanation"],
+        for q in sorted(entry["questions"], key=lambda q: q["order"])
+    ]
+    spec = services.CaseSpec(
+        fields=fields,
+        keywords=[name.strip().lower() for name in entry["keywords"]],
+        lab_values=entry["lab_values"],
+        differentials=entry["differential"],
+        references=entry["references"],
+        ratings=entry["ratings"],
+        figures=figures,
+        questions=questions,
     )
-    Choice.objects.bulk_create(
-        Choice(question=question, order=i, **choice) for i, choice in enumerate(spec["choices"])
+    return services.case_build(
+        spec=spec,
+        owner=owner,
+        note=f"Loaded from the seed document {entry['source_file']}.",
+        status=Case.Status.PUBLISHED,
+        public_id=entry["public_id"],
     )
-    AcceptedAnswer.objects.bulk_create(
-        AcceptedAnswer(question=question, **answer) for answer in spec["accepted_answers"]
-    )
-    return question
 
 
 def _link_companions(entries: list[dict[str, Any]]) -> None:

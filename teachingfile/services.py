@@ -9,7 +9,7 @@ from dataclasses import field as dataclass_field
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -57,12 +57,12 @@ def next_public_id() -> str:
     return "tf-0001"
 
 
-def _may_review(user: AbstractBaseUser, case: Case) -> bool:
+def _may_review(user: User, case: Case) -> bool:
     # A reviewer is a colleague: nobody reviews their own case (editors publish directly).
     return roles.is_faculty(user) and (case.owner_id != user.pk or roles.is_editor(user))
 
 
-def allowed_transitions(case: Case, user: AbstractBaseUser) -> list[str]:
+def allowed_transitions(case: Case, user: User) -> list[str]:
     """Statuses this user may move the case to now, in the order the UI offers them."""
     allowed: list[str] = []
     if case.status == Status.DRAFT:
@@ -95,9 +95,7 @@ def case_touch(case: Case) -> None:
 
 
 @transaction.atomic
-def case_transition(
-    *, case: Case, to_status: str, by: AbstractBaseUser, note: str = ""
-) -> StatusChange:
+def case_transition(*, case: Case, to_status: str, by: User, note: str = "") -> StatusChange:
     """Move a case through draft -> in review -> published -> retired, recording who and why."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if to_status not in allowed_transitions(case, by):
@@ -400,7 +398,7 @@ def figures_from_upload(
 
 
 # ---------------------------------------------------------------------------------------
-# Building a whole case from a description (importers; seeding and bundles could share it)
+# Building a whole case from a description (importers and the seed cases)
 
 
 @dataclass
@@ -444,6 +442,8 @@ class FigureSpec:
     # figure is kept waiting for an upload and ``refused`` says why.
     optional_image: bool = False
     refused: str = ""
+    # Figures naming the same series scroll as one stack, in figure order.
+    series: str = ""
 
 
 @dataclass
@@ -493,7 +493,7 @@ def question_add(*, case: Case, spec: QuestionSpec, order: int) -> Question:
 def case_build(
     *,
     spec: CaseSpec,
-    owner: AbstractBaseUser | None,
+    owner: User | None,
     note: str,
     status: str = Status.DRAFT,
     public_id: str = "",
@@ -558,13 +558,19 @@ def _figure_build(
         neutral_caption=_fit(spec.neutral_caption, 300),
         caption=spec.caption,
     )
+    if spec.series:
+        figure.series, _ = Series.objects.get_or_create(case=case, name=spec.series)
+        figure.position = order
     if spec.image is None:
         # A caption without its image: the admin's figure form asks for the file.
         figure.save()
         return
     try:
         items = process_upload(
-            spec.image, filename=spec.image_name, allow_burned_in=allow_burned_in
+            spec.image,
+            filename=spec.image_name,
+            allow_burned_in=allow_burned_in,
+            **upload_options(),
         )
     except ImageRejected as exc:
         if not spec.optional_image:
@@ -576,7 +582,10 @@ def _figure_build(
     if spec.annotated is not None:
         try:
             marked = process_upload(
-                spec.annotated, filename=spec.annotated_name, allow_burned_in=allow_burned_in
+                spec.annotated,
+                filename=spec.annotated_name,
+                allow_burned_in=allow_burned_in,
+                **upload_options(),
             )
             if len(marked) != 1:
                 raise ImageRejected(f"{spec.annotated_name} holds {len(marked)} images, not one.")

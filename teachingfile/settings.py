@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "teachingfile.context_processors.roles_context",
+                "quiz.context_processors.practice_review_context",
                 "people.context_processors.sign_in",
             ],
         },
@@ -193,7 +194,8 @@ if AWS_STORAGE_BUCKET_NAME:
         },
     }
 
-# Media files are content-addressed under unguessable names, so they never change.
+# Media files are content-addressed under unguessable names, so they never change
+# (teachingfile.views.media_file sends this as max-age, with `immutable`).
 MEDIA_CACHE_SECONDS = 60 * 60 * 24 * 365
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -245,7 +247,7 @@ if not DEBUG:
 _EMAIL = email_config(env_str("EMAIL_URL", "console:" if DEBUG else "smtp://localhost:25"))
 EMAIL_BACKEND = str(_EMAIL["EMAIL_BACKEND"])
 EMAIL_HOST = str(_EMAIL.get("EMAIL_HOST", "localhost"))
-EMAIL_PORT = int(_EMAIL.get("EMAIL_PORT", 25))  # type: ignore[call-overload]
+EMAIL_PORT = int(_EMAIL.get("EMAIL_PORT", 25))  # type: ignore[call-overload]  # int or str
 EMAIL_HOST_USER = str(_EMAIL.get("EMAIL_HOST_USER", ""))
 EMAIL_HOST_PASSWORD = str(_EMAIL.get("EMAIL_HOST_PASSWORD", ""))
 EMAIL_USE_TLS = bool(_EMAIL.get("EMAIL_USE_TLS", False))
@@ -301,3 +303,9 @@ LOGGING = {
 # Free-text answers at or above this rapidfuzz similarity (0-100) to an accepted answer
 # count as correct; see docs/scoring.md.
 FREE_TEXT_MATCH_THRESHOLD = env_int("FREE_TEXT_MATCH_THRESHOLD", 88)
+
+# --- layering (issue 14) ---
+# The reveal rule the library's search applies to residents (docs/architecture.md): a dotted
+# path to a function(user) -> QuerySet[Case] of the cases this user may see revealed.
+REVEALED_CASES_RULE = "quiz.rules.revealed_cases"
+# --- end layering ---

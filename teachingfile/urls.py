@@ -2,24 +2,25 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
+from quiz import library_views
 from teachingfile import views
 
 library_patterns = [
-    path("", views.home, name="home"),
+    path("", library_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("cases/", views.case_list, name="case_list"),
-    path("cases/<str:public_id>/", views.case_detail, name="case_detail"),
+    path("cases/", library_views.case_list, name="case_list"),
+    path("cases/<str:public_id>/", library_views.case_detail, name="case_detail"),
 ]
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include((library_patterns, "teachingfile"))),
     path("", include("quiz.urls")),
     path("reports/", include("quiz.report_urls")),
     path("grading/", include("quiz.grading_urls")),
     path("cohorts/", include("quiz.cohort_urls")),
-    path("", include("teachingfile.review_urls")),
+    path("", include("quiz.peer_review_urls")),
     path("search/", include("teachingfile.search.urls")),
     path("live/", include("live.urls")),
     # Django's account views, password pages rate-limited (people/account_urls.py).

@@ -1,22 +1,16 @@
-"""Library pages: home, the case list, the unknown case, health and media."""
+"""Health and media. The library pages (home, case list, case page) are quiz.library_views."""
 
 from __future__ import annotations
 
 import posixpath
 
-from django.contrib.auth.decorators import login_required
+from django.conf import settings
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.db import connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from teachingfile import roles
-from teachingfile.models import Case, Category, Modality, Region
-
-PAGE_SIZE = 24
 # Only display formats are served; de-identified DICOM sources stay private.
 _MEDIA_TYPES = {
     ".png": "image/png",
@@ -25,66 +19,6 @@ _MEDIA_TYPES = {
     ".webp": "image/webp",
     ".tfv": "application/octet-stream",  # viewer source (teachingfile/imaging/viewer_source.py)
 }
-
-
-@require_GET
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    from quiz.dashboard import home_context
-
-    return render(request, "teachingfile/home.html", home_context(request.user))
-
-
-@require_GET
-@login_required
-def case_list(request: HttpRequest) -> HttpResponse:
-    cases = Case.objects.visible_to(request.user).for_listing()
-    filters = {
-        "modality": request.GET.get("modality", ""),
-        "region": request.GET.get("region", ""),
-        "category": request.GET.get("category", ""),
-        "status": request.GET.get("status", ""),
-    }
-    if filters["modality"] in Modality.values:
-        cases = cases.with_modality(filters["modality"])
-    if filters["region"] in Region.values:
-        cases = cases.filter(region=filters["region"])
-    if filters["category"] in Category.values:
-        cases = cases.filter(category=filters["category"])
-    if filters["status"] in Case.Status.values and roles.is_faculty(request.user):
-        cases = cases.filter(status=filters["status"])
-    if request.user.is_authenticated:
-        from quiz.progress import with_my_score  # issue #12: cards mark answered cases
-
-        cases = with_my_score(cases, request.user)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "page": page,
-        "filters": filters,
-        "modalities": Modality.choices,
-        "regions": Region.choices,
-        "categories": Category.choices,
-        "statuses": Case.Status.choices,
-    }
-    template = "teachingfile/case_list.html"
-    if request.htmx:  # type: ignore[attr-defined]
-        template += "#case-results"
-    return render(request, template, context)
-
-
-@require_GET
-@login_required
-def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    """The unknown case; the reveal only once this learner has earned it (see quiz.reading)."""
-    from quiz.reading import case_queryset
-    from quiz.views import case_page_context, library_case_work
-
-    # Only cases this user may open (residents: published ones, else 404), with every row
-    # the page and the reveal may show.
-    case = get_object_or_404(case_queryset(request.user), public_id=public_id)
-    work = library_case_work(request, case)
-    context = case_page_context(request, case, work)
-    return render(request, "teachingfile/case_detail.html", context)
 
 
 @never_cache
@@ -110,7 +44,7 @@ def media_file(request: HttpRequest, path: str) -> FileResponse:
         raise Http404
     response = FileResponse(default_storage.open(normalised, "rb"), content_type=_MEDIA_TYPES[ext])
     # Names are unguessable and never reused, so a browser may keep them for a year.
-    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Cache-Control"] = f"public, max-age={settings.MEDIA_CACHE_SECONDS}, immutable"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = "inline"
     return response

@@ -76,6 +76,26 @@ class ChoiceFactory(DjangoModelFactory[Choice]):
     rationale = "Secret rationale."
 
 
+def single_choice_case(
+    *,
+    prompt: str = "What is the most likely diagnosis?",
+    explanation: str = "Secret explanation.",
+    right: str = "Right choice",
+    wrong: str = "Wrong choice",
+    right_rationale: str = "Secret rationale.",
+    wrong_rationale: str = "Secret rationale.",
+    **case_fields: object,
+) -> tuple[Case, Question, Choice, Choice]:
+    """A case with one single-best-answer question: (case, question, right, wrong)."""
+    case = CaseFactory(**case_fields)
+    question = QuestionFactory(case=case, prompt=prompt, explanation=explanation)
+    right_choice = ChoiceFactory(
+        question=question, order=0, text=right, is_correct=True, rationale=right_rationale
+    )
+    wrong_choice = ChoiceFactory(question=question, order=1, text=wrong, rationale=wrong_rationale)
+    return case, question, right_choice, wrong_choice
+
+
 class AcceptedAnswerFactory(DjangoModelFactory[AcceptedAnswer]):
     class Meta:
         model = AcceptedAnswer
@@ -180,14 +200,21 @@ class CommentFactory(DjangoModelFactory[Comment]):
     body = "A comment."
 
 
-def png_bytes(shade: int = 128, size: tuple[int, int] = (40, 30)) -> bytes:
-    """A small real greyscale PNG: decodes through the whole image pipeline."""
+def png_bytes(shade: int = 128, size: tuple[int, int] = (40, 30), text: str = "") -> bytes:
+    """A small real greyscale PNG: decodes through the whole image pipeline.
+
+    `text`, when given, is drawn in the top-left corner in the opposite grey, so that a
+    screenshot or an OCR check can tell images apart.
+    """
     import io
 
-    from PIL import Image
+    from PIL import Image, ImageDraw
 
+    image = Image.new("L", size, shade)
+    if text:
+        ImageDraw.Draw(image).text((size[0] // 20, size[1] // 20), text, fill=255 - shade)
     buffer = io.BytesIO()
-    Image.new("L", size, shade).save(buffer, format="PNG")
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 

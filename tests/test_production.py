@@ -8,7 +8,6 @@ does not answer.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import runpy
@@ -28,7 +27,7 @@ from PIL import Image
 
 from teachingfile.models import Figure
 from teachingfile.services import figure_set_image
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, png_bytes
 
 ROOT = Path(settings.BASE_DIR)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -67,12 +66,6 @@ def _settings_in(tmp_path: Path, names: list[str], **extra: str) -> dict[str, An
     done = _run(code, tmp_path, **extra)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
-
-
-def _png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, "PNG")
-    return out.getvalue()
 
 
 # --- S3 media -------------------------------------------------------------------------------
@@ -114,7 +107,7 @@ def test_it_stores_an_uploaded_figure_in_s3_and_reads_it_back(s3_bucket: Any) ->
     case = CaseFactory()
     figure = Figure(case=case, label="Fig. A", alt_text="Axial CT of the thigh")
 
-    figure_set_image(figure=figure, data=_png(), filename="thigh.png")
+    figure_set_image(figure=figure, data=png_bytes(size=(64, 48)), filename="thigh.png")
 
     figure.refresh_from_db()
     keys = {
@@ -132,7 +125,7 @@ def test_it_stores_an_uploaded_figure_in_s3_and_reads_it_back(s3_bucket: Any) ->
 @pytest.mark.django_db
 def test_it_serves_s3_media_through_signed_urls(s3_bucket: Any) -> None:
     figure = Figure(case=CaseFactory(), label="Fig. A", alt_text="Radiograph")
-    figure_set_image(figure=figure, data=_png(), filename="x.png")
+    figure_set_image(figure=figure, data=png_bytes(size=(64, 48)), filename="x.png")
 
     url = default_storage.url(figure.display.name)
 

@@ -309,8 +309,10 @@ PAGES: dict[str, Page] = {
     "grading:grading_queue": Page(7, ("faculty",)),
     "cohorts:cohort_list": Page(7, ("director",)),
     "cohorts:cohort_detail": Page(8, ("director",), lambda w: {"cohort_id": w.cohort.pk}),
-    "review:review_queue": Page(12, ("faculty",)),
-    "review:case_review": Page(15, ("faculty",), lambda w: {"public_id": w.in_review.public_id}),
+    "peer_review:review_queue": Page(12, ("faculty",)),
+    "peer_review:case_review": Page(
+        15, ("faculty",), lambda w: {"public_id": w.in_review.public_id}
+    ),
     # Issue #12: + the menu's "Review (N due)" count for residents.
     "search:search": Page(8, ("resident", "faculty"), query="q=knee"),
     # People (issue 21).

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import (
     Avg,
     Count,
@@ -27,9 +26,7 @@ from django.utils import timezone
 
 from quiz import rules
 from quiz.models import Assignment, Attempt, Membership
-
-AnyUser = AbstractBaseUser | AnonymousUser
-
+from teachingfile.roles import AnyUser
 
 # Trend compares the last four weeks with the four weeks before.
 TREND_WINDOW = timedelta(weeks=4)
@@ -142,10 +139,9 @@ def cohort_table(
         )
 
     # An assignment is done once the resident has finished an attempt at its quiz.
-    finished = Attempt.objects.filter(
+    finished = Attempt.objects.finished().filter(
         user=OuterRef(OuterRef("resident_id")),
         quiz=OuterRef("quiz_id"),
-        finished_at__isnull=False,
     )
     per_cohort = Assignment.objects.filter(cohort=OuterRef("cohort_id"))
 

@@ -98,8 +98,8 @@ def _chosen_attempts(
         first = attempts.annotate(
             rank=Window(RowNumber(), partition_by=_ONE_TEST, order_by=[F("started_at"), F("id")])
         ).filter(rank=1)
-        return Attempt.objects.filter(pk__in=first.values("pk"), finished_at__isnull=False)
-    attempts = attempts.filter(finished_at__isnull=False)
+        return Attempt.objects.finished().filter(pk__in=first.values("pk"))
+    attempts = attempts.finished()
     if which == WhichAttempts.ALL:
         return attempts
     # Highest and last choose among graded attempts: an ungraded one has no grade to rank.

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from teachingfile.importing.reading import SUFFIXES, max_bytes_for
+from teachingfile.importing.decoding import SUFFIXES, max_bytes_for
 from teachingfile.importing.services import ImportReport, import_case_file
 from teachingfile.models import Case
 

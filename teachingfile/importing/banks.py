@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 
@@ -83,7 +83,7 @@ def questions_for_export(cases: Iterable[Case]) -> list[tuple[str, QuestionSpec]
 def bank_import(
     *,
     questions: list[BankQuestion],
-    owner: AbstractBaseUser | None,
+    owner: User | None,
     filename: str,
     case: Case | None = None,
 ) -> list[Case]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import nh3
 
-from teachingfile.importing.reading import ImportRejected
+from teachingfile.importing.decoding import ImportRejected
 
 if TYPE_CHECKING:
     from docx.text.paragraph import Paragraph

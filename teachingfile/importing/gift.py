@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 
 from teachingfile.importing.banks import BankQuestion, choice_shares, fraction_text
+from teachingfile.importing.decoding import ImportRejected
 from teachingfile.importing.documents import read_html
-from teachingfile.importing.reading import ImportRejected
 from teachingfile.models import Question
 from teachingfile.services import AnswerSpec, ChoiceSpec, QuestionSpec
 

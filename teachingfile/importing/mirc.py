@@ -19,6 +19,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
+from teachingfile.importing.decoding import ImportRejected
 from teachingfile.importing.documents import check_zip
 from teachingfile.importing.parsed import (
     ParsedCase,
@@ -29,7 +30,6 @@ from teachingfile.importing.parsed import (
     ParsedReference,
 )
 from teachingfile.importing.patterns import DOI, MODALITY_WORDS, REGION_WORDS, heading_bucket
-from teachingfile.importing.reading import ImportRejected
 from teachingfile.importing.sweep import keep_every_line
 from teachingfile.models import Sex
 

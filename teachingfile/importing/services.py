@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from teachingfile import services as case_services
 from teachingfile.imaging import ImageRejected
 from teachingfile.importing.banks import bank_import
-from teachingfile.importing.documents import DocumentImage, read_docx, read_html, read_pdf
-from teachingfile.importing.gift import read_gift
-from teachingfile.importing.mirc import is_mirc_xml, read_mirc
-from teachingfile.importing.moodle import is_moodle_xml, read_moodle_xml
-from teachingfile.importing.parsed import ParsedFigure
-from teachingfile.importing.parser import ParsedCase, parse_document
-from teachingfile.importing.reading import (
+from teachingfile.importing.decoding import (
     ImportRejected,
     check_size,
     decode_document,
     suffix_of,
 )
+from teachingfile.importing.documents import DocumentImage, read_docx, read_html, read_pdf
+from teachingfile.importing.gift import read_gift
+from teachingfile.importing.mirc import is_mirc_xml, read_mirc
+from teachingfile.importing.moodle import is_moodle_xml, read_moodle_xml
+from teachingfile.importing.parsed import ParsedCase, ParsedFigure
+from teachingfile.importing.parser import parse_document
 from teachingfile.models import Case, Question
 from teachingfile.services import AnswerSpec, CaseSpec, ChoiceSpec, FigureSpec, QuestionSpec
 
@@ -96,7 +96,7 @@ def import_case_file(
     *,
     data: bytes,
     filename: str,
-    owner: AbstractBaseUser | None = None,
+    owner: User | None = None,
     case: Case | None = None,
 ) -> ImportReport:
     """Import one file; a refused file gives a report with the error and writes nothing.
@@ -169,7 +169,7 @@ def _attach_images(parsed: ParsedCase, images: list[DocumentImage]) -> None:
 
 
 def _import_bank(
-    *, data: bytes, filename: str, owner: AbstractBaseUser | None, case: Case | None
+    *, data: bytes, filename: str, owner: User | None, case: Case | None
 ) -> ImportReport:
     if filename.lower().endswith(".gift"):
         questions = read_gift(decode_document(data, filename=filename), filename=filename)
@@ -266,7 +266,7 @@ def case_spec(parsed: ParsedCase) -> CaseSpec:
     )
 
 
-def case_from_parsed(*, parsed: ParsedCase, owner: AbstractBaseUser | None, filename: str) -> Case:
+def case_from_parsed(*, parsed: ParsedCase, owner: User | None, filename: str) -> Case:
     """Write a parsed write-up as one draft case with its lists; never published."""
     spec = case_spec(parsed)
     # Everything no field took stays on the draft, for the author only.

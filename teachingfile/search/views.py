@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from teachingfile.http import HtmxHttpRequest
 from teachingfile.models import Case, Category, Modality, Region
 from teachingfile.search.query import SearchFilters, search_cases
 
@@ -15,7 +16,7 @@ PAGE_SIZE = 20
 
 @require_GET
 @login_required
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: HtmxHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
     filters = SearchFilters.from_params(request.GET)
     try:
@@ -41,6 +42,6 @@ def search(request: HttpRequest) -> HttpResponse:
         "difficulties": [(str(n), str(n)) for n in range(1, 6)],
     }
     template = "teachingfile/search/search.html"
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         template += "#search-results"
     return render(request, template, context)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
-
-from PIL import Image, ImageDraw
 
 from quiz.models import Cohort
 from teachingfile.models import Case, Figure
@@ -19,15 +16,12 @@ from tests.factories import (
     QuestionFactory,
     QuizFactory,
     QuizItemFactory,
+    png_bytes,
 )
 
 
 def tiny_png(text: str = "R") -> bytes:
-    image = Image.new("L", (160, 120), 70)
-    ImageDraw.Draw(image).text((10, 10), text, fill=230)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png_bytes(70, (160, 120), text=text)
 
 
 @dataclass

@@ -97,7 +97,7 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
             director,
             ["/reports/", f"/reports/residents/{resident.pk}/", "/reports/items/"],
         ),
-        (faculty, ["/grading/", f"/cases/{unknown.public_id}/review/"]),
+        (faculty, ["/grading/", f"/cases/{unknown.public_id}/peer-review/"]),
     ]
     found: dict[str, list[dict[str, Any]]] = {}
     for user, paths in pages_by_user:

@@ -78,7 +78,7 @@ def test_a_faculty_case_goes_from_authoring_through_review_to_a_resident(
     # A second faculty member (an editor) publishes it from the review page.
     reviewer = new_page()
     log_in(reviewer, live_server.url, "edith", "pass-word-123")
-    reviewer.goto(f"{live_server.url}/cases/{case.public_id}/review/")
+    reviewer.goto(f"{live_server.url}/cases/{case.public_id}/peer-review/")
     screenshot(reviewer, "review-page")
     reviewer.get_by_role("button", name="Publish").click()
     reviewer.wait_for_load_state()

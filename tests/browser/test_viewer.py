@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import pytest
 from django.contrib.auth.models import AbstractUser
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from teachingfile.models import Case, Figure
 from teachingfile.services import figure_set_image, figures_from_upload
 from tests.browser.conftest import screenshot
 from tests.browser.test_accessibility import axe_violations
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, png_bytes
 from tests.teachingfile.imaging.builders import ct_dataset, dicom_bytes, zip_of
 
 pytest.importorskip("playwright.sync_api")
@@ -282,20 +282,14 @@ def test_the_viewer_page_has_no_serious_accessibility_violation(
     assert axe_violations(page) == []
 
 
-def _png(shade: int, text: str) -> bytes:
-    image = Image.new("L", (400, 300), shade)
-    ImageDraw.Draw(image).text((20, 20), text, fill=255 - shade)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def test_nothing_of_the_reveal_reaches_the_page_or_its_requests_before_answering(
     page: Any, live_server: Any
 ) -> None:
     case = _ct_case(title="Woman with a lump")
     shown = case.figures.get()
-    figure_set_image(figure=shown, data=_png(60, "ARROW"), filename="b.png", annotated=True)
+    figure_set_image(
+        figure=shown, data=png_bytes(60, (400, 300), text="ARROW"), filename="b.png", annotated=True
+    )
     figures_from_upload(
         case=case,
         data=synthetic_ct(64),
@@ -334,7 +328,7 @@ def test_nothing_of_the_reveal_reaches_the_page_or_its_requests_before_answering
 def test_a_png_figure_uses_the_same_viewer_on_its_8_bit_values(page: Any, live_server: Any) -> None:
     case = CaseFactory(unknown_title="Child with limp")
     figure = Figure(case=case, order=0, label="Fig. 1", alt_text="Radiograph", stage="question")
-    figure_set_image(figure=figure, data=_png(90, ""), filename="a.png")
+    figure_set_image(figure=figure, data=png_bytes(90, (400, 300), text=""), filename="a.png")
     root = _open(page, f"{live_server.url}/cases/{case.public_id}/")
     assert root.get_attribute("data-tool") == "pan"
     page.mouse.move(*_client_xy(page, root, 300, 250))

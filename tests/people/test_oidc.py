@@ -182,7 +182,7 @@ def test_a_person_in_the_mapped_group_lands_as_faculty(sso: str) -> None:
     event = AuditEvent.objects.get(action=AuditAction.ROLE_CHANGE, subject=user)
     assert event.detail["source"] == "single sign-on"
     # The faculty pages open: the role is real, not only a label.
-    assert app.get("/review-queue/").status_code == 200
+    assert app.get("/peer-review/").status_code == 200
 
 
 @pytest.mark.django_db(transaction=True)

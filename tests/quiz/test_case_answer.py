@@ -8,25 +8,23 @@ from django.test import Client
 
 from quiz.models import Attempt, Response, ReviewCard
 from teachingfile.models import Case, Question
-from tests.factories import AcceptedAnswerFactory, CaseFactory, ChoiceFactory, QuestionFactory
+from tests.factories import (
+    AcceptedAnswerFactory,
+    single_choice_case,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def _single_choice_case(**case_fields: object) -> tuple[Case, Question, object, object]:
-    case = CaseFactory(**case_fields)
-    question = QuestionFactory(case=case, explanation="Because of the secret reason.")
-    right = ChoiceFactory(
-        question=question,
-        order=0,
-        text="Right pick",
-        is_correct=True,
-        rationale="Right rationale text.",
+    return single_choice_case(
+        explanation="Because of the secret reason.",
+        right="Right pick",
+        wrong="Wrong pick",
+        right_rationale="Right rationale text.",
+        wrong_rationale="Wrong rationale text.",
+        **case_fields,
     )
-    wrong = ChoiceFactory(
-        question=question, order=1, text="Wrong pick", rationale="Wrong rationale text."
-    )
-    return case, question, right, wrong
 
 
 def _answer_url(case: Case) -> str:
@@ -101,7 +99,7 @@ def test_a_blank_answer_is_refused_and_nothing_is_stored(
     assert "Give an answer" in response.content.decode()
     assert not Response.objects.exists()
     htmx = client.post(_answer_url(case), {}, headers={"HX-Request": "true"})
-    assert htmx.status_code == 200 and "Give an answer" in htmx.content.decode()
+    assert htmx.status_code == 422 and "Give an answer" in htmx.content.decode()
     assert case.diagnosis not in htmx.content.decode()
 
 

@@ -8,16 +8,17 @@ from django.contrib.auth.models import AbstractUser
 from django.test import Client
 
 from teachingfile.models import Case, Comment, Question
-from tests.factories import CaseFactory, ChoiceFactory, CommentFactory, QuestionFactory
+from tests.factories import (
+    CaseFactory,
+    CommentFactory,
+    single_choice_case,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def _case() -> tuple[Case, Question, object]:
-    case = CaseFactory()
-    question = QuestionFactory(case=case)
-    right = ChoiceFactory(question=question, order=0, is_correct=True)
-    ChoiceFactory(question=question, order=1)
+    case, question, right, _wrong = single_choice_case()
     return case, question, right
 
 

@@ -25,17 +25,14 @@ from tests.factories import (
     QuizFactory,
     QuizItemFactory,
     make_user,
+    single_choice_case,
 )
 
 pytestmark = pytest.mark.django_db
 
 
 def _case(**fields: object) -> tuple[Case, Question, object, object]:
-    case = CaseFactory(**fields)
-    question = QuestionFactory(case=case)
-    right = ChoiceFactory(question=question, order=0, is_correct=True, text="Right choice")
-    wrong = ChoiceFactory(question=question, order=1, text="Wrong choice")
-    return case, question, right, wrong
+    return single_choice_case(**fields)
 
 
 def _answer(user: AbstractUser, case: Case, question: Question, choice: object) -> None:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.contrib.auth.models import AbstractUser
 from django.test import Client
-from PIL import Image
 
 from teachingfile.models import Case, Figure
 from teachingfile.services import figure_set_image
-from tests.factories import CaseFactory, ChoiceFactory, QuestionFactory
+from tests.factories import CaseFactory, ChoiceFactory, QuestionFactory, png_bytes
 
 pytestmark = pytest.mark.django_db
-
-
-def _png(shade: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("L", (40, 30), shade).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def _case() -> tuple[Case, Figure, Figure, str]:
@@ -27,10 +18,10 @@ def _case() -> tuple[Case, Figure, Figure, str]:
     question = QuestionFactory(case=case)
     right = ChoiceFactory(question=question, order=0, is_correct=True)
     shown = Figure(case=case, order=0, label="Fig. 1", alt_text="Scan", stage="question")
-    figure_set_image(figure=shown, data=_png(50), filename="a.png")
-    figure_set_image(figure=shown, data=_png(90), filename="b.png", annotated=True)
+    figure_set_image(figure=shown, data=png_bytes(50), filename="a.png")
+    figure_set_image(figure=shown, data=png_bytes(90), filename="b.png", annotated=True)
     later = Figure(case=case, order=1, label="Fig. 2", alt_text="CT", stage="reveal")
-    figure_set_image(figure=later, data=_png(150), filename="c.png")
+    figure_set_image(figure=later, data=png_bytes(150), filename="c.png")
     return case, shown, later, f"q{question.pk}={right.pk}"
 
 

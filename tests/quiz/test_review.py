@@ -15,18 +15,16 @@ from django.test.utils import CaptureQueriesContext
 from quiz import scheduling, services
 from quiz.models import Attempt, Response, ReviewCard
 from teachingfile.models import Case, Question
-from tests.factories import CaseFactory, ChoiceFactory, QuestionFactory
+from tests.factories import single_choice_case
 
 pytestmark = pytest.mark.django_db
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def _case(**fields: object) -> tuple[Case, Question, object, object]:
-    case = CaseFactory(**fields)
-    question = QuestionFactory(case=case, prompt="Which sign?")
-    right = ChoiceFactory(question=question, order=0, text="Right sign", is_correct=True)
-    wrong = ChoiceFactory(question=question, order=1, text="Wrong sign")
-    return case, question, right, wrong
+    return single_choice_case(
+        prompt="Which sign?", right="Right sign", wrong="Wrong sign", **fields
+    )
 
 
 def _miss(client: Client, case: Case, question: Question, wrong: object) -> None:

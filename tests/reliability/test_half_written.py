@@ -6,7 +6,6 @@ checks that neither rows nor files are left behind.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.test import Client
-from PIL import Image
 
 from teachingfile import services
 from teachingfile.models import (
@@ -26,7 +24,7 @@ from teachingfile.models import (
     Reference,
     StatusChange,
 )
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, png_bytes
 from tests.teachingfile.test_admin_authoring import _case_form
 
 
@@ -37,12 +35,6 @@ class Boom(RuntimeError):
 def _stored_files() -> list[Path]:
     root = Path(settings.MEDIA_ROOT)
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
-
-
-def _png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("L", (64, 48), 90).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def _counts() -> dict[str, int]:
@@ -72,7 +64,11 @@ def test_a_storage_failure_mid_upload_keeps_no_files_and_no_figure(
     _fail_on_write(monkeypatch, 3)  # original and display are written, the thumbnail fails
     with pytest.raises(Boom):
         services.figures_from_upload(
-            case=case, data=_png(), filename="scan.png", label="Fig. 1", alt_text="Radiograph"
+            case=case,
+            data=png_bytes(90, (64, 48)),
+            filename="scan.png",
+            label="Fig. 1",
+            alt_text="Radiograph",
         )
     assert _stored_files() == []
     assert Figure.objects.count() == 0
@@ -90,7 +86,7 @@ def test_a_failing_save_after_the_files_are_written_removes_them(
 
     monkeypatch.setattr(Figure, "save", refuse)
     with pytest.raises(Boom):
-        services.figure_set_image(figure=figure, data=_png(), filename="scan.png")
+        services.figure_set_image(figure=figure, data=png_bytes(90, (64, 48)), filename="scan.png")
     assert _stored_files() == []
 
 
@@ -167,7 +163,11 @@ def test_a_bundle_import_that_fails_late_keeps_no_rows_and_no_files(
 
     case = CaseFactory()
     services.figures_from_upload(
-        case=case, data=_png(), filename="scan.png", label="Fig. 1", alt_text="Radiograph"
+        case=case,
+        data=png_bytes(90, (64, 48)),
+        filename="scan.png",
+        label="Fig. 1",
+        alt_text="Radiograph",
     )
     data = bundles.export_bundle_bytes([case])
     files_before = sorted(_stored_files())

@@ -77,3 +77,13 @@ def test_the_media_view_serves_only_the_display_formats() -> None:
     }
     assert [ext for ext, kind in _MEDIA_TYPES.items() if not kind.startswith("image/")] == [".tfv"]
     assert settings.SECURE_CONTENT_TYPE_NOSNIFF is True
+
+
+def test_media_are_cached_for_media_cache_seconds(
+    client: Client, resident: AbstractUser, media: Path, settings: pytest.FixtureRequest
+) -> None:
+    settings.MEDIA_CACHE_SECONDS = 600  # type: ignore[attr-defined]  # pytest-django settings
+    (media / "figures" / "a.png").write_bytes(b"\x89PNG")
+    client.force_login(resident)
+    response = client.get("/media/figures/a.png")
+    assert response["Cache-Control"] == "public, max-age=600, immutable"

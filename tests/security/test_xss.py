@@ -247,7 +247,7 @@ def test_reports_show_learner_answers_inert(
     _check(client.get("/cohorts/"), "MK-cohort", "MK-program")
     _check(client.get(f"/cohorts/{cohort.pk}/"), "MK-cohort", "MK-first-name")
     client.force_login(faculty)
-    _check(client.get(hostile_case.case.get_absolute_url() + "review/"), "MK-known-title")
+    _check(client.get(hostile_case.case.get_absolute_url() + "peer-review/"), "MK-known-title")
 
 
 def test_the_grading_queue_shows_free_text_inert(

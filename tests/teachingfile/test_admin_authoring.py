@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AbstractUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from PIL import Image
 
 from teachingfile.models import Case, Figure, Question, StatusChange
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, png_bytes
 
 INLINES = ["lab_values", "figures", "questions", "differentials", "references", "status_changes"]
 
 
 def _png(colour: int) -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("L", (64, 48), colour).save(buffer, format="PNG")
-    return SimpleUploadedFile("scan.png", buffer.getvalue(), content_type="image/png")
+    return SimpleUploadedFile("scan.png", png_bytes(colour, (64, 48)), content_type="image/png")
 
 
 def _management(prefix: str, total: int) -> dict[str, Any]:

@@ -24,24 +24,17 @@ from tests.factories import (
     CaseFactory,
     QuestionFactory,
     ResponseFactory,
+    png_bytes,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _png() -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("L", (32, 32), 90).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @pytest.fixture
 def site(faculty: AbstractUser, resident: AbstractUser) -> Case:
     case = CaseFactory(public_id="tf-0001", owner=faculty, presentation="Back pain.")
     services.figures_from_upload(
-        case=case, data=_png(), filename="a.png", label="Fig. 1", alt_text="Scan"
+        case=case, data=png_bytes(90, (32, 32)), filename="a.png", label="Fig. 1", alt_text="Scan"
     )
     ResponseFactory(
         attempt=AttemptFactory(user=resident, case=case), question=QuestionFactory(case=case)

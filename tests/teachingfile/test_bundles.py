@@ -23,7 +23,7 @@ from teachingfile.bundles import (
 )
 from teachingfile.models import Case, Figure
 from teachingfile.search.query import search_cases
-from tests.factories import CaseFactory, CommentFactory, RatingFactory
+from tests.factories import CaseFactory, CommentFactory, RatingFactory, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -43,14 +43,6 @@ def _wipe() -> None:
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 
-def _png(shade: int) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("L", (64, 48), shade).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 @pytest.fixture
 def seeded(faculty: AbstractUser) -> list[Case]:
     """Five cases with figures (one annotated), questions, keywords, ratings and a comment."""
@@ -65,11 +57,15 @@ def seeded(faculty: AbstractUser) -> list[Case]:
         )
         case.keywords.add(Keyword.objects.get_or_create(name=f"keyword {n % 2}")[0])
         (figure,) = services.figures_from_upload(
-            case=case, data=_png(40 * n), filename="a.png", label="Fig. 1", alt_text="Scan"
+            case=case,
+            data=png_bytes(40 * n, (64, 48)),
+            filename="a.png",
+            label="Fig. 1",
+            alt_text="Scan",
         )
         if n == 1:
             services.figure_set_image(
-                figure=figure, data=_png(250), filename="b.png", annotated=True
+                figure=figure, data=png_bytes(250, (64, 48)), filename="b.png", annotated=True
             )
         choice = ChoiceFactory(question=QuestionFactory(case=case), is_correct=True)
         AcceptedAnswerFactory(question=QuestionFactory(case=case, order=2))

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from teachingfile.importing.reading import max_bytes_for
+from teachingfile.importing.decoding import max_bytes_for
 from teachingfile.importing.services import import_case_file
 from teachingfile.models import Case
 

@@ -47,7 +47,7 @@ def test_a_case_with_negative_discrimination_is_flagged_with_its_numbers(  # typ
 ) -> None:
     case = _seed(other_faculty)
     client.force_login(faculty)
-    body = client.get(reverse("review:review_queue")).content.decode()
+    body = client.get(reverse("peer_review:review_queue")).content.decode()
     assert f'id="flag-{case.public_id}"' in body
     assert "negative discrimination" in body
     assert "6 counted first attempts" in body
@@ -60,8 +60,8 @@ def test_the_flag_disappears_once_dismissed_with_a_note(client, faculty, other_f
     url = reverse("quiz:flag_dismiss", args=[case.public_id])
     response = client.post(url, {"note": "Key checked: the image is ambiguous on purpose."})
     assert response.status_code == 302
-    assert response["Location"] == reverse("review:review_queue")
-    body = client.get(reverse("review:review_queue")).content.decode()
+    assert response["Location"] == reverse("peer_review:review_queue")
+    body = client.get(reverse("peer_review:review_queue")).content.decode()
     assert f'id="flag-{case.public_id}"' not in body
     dismissal = FlagDismissal.objects.get(case=case)
     assert (dismissal.case_version, dismissal.dismissed_by) == (case.version, faculty)

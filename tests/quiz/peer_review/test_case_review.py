@@ -31,11 +31,11 @@ def submitted(faculty):  # type: ignore[no-untyped-def]
 
 
 def _review(case: Case) -> str:
-    return reverse("review:case_review", args=[case.public_id])
+    return reverse("peer_review:case_review", args=[case.public_id])
 
 
 def _status(case: Case) -> str:
-    return reverse("review:case_status", args=[case.public_id])
+    return reverse("peer_review:case_status", args=[case.public_id])
 
 
 def test_a_colleague_publishes_a_submitted_case(client, other_faculty, submitted) -> None:  # type: ignore[no-untyped-def]
@@ -86,14 +86,14 @@ def test_residents_and_directors_never_reach_the_review_page(  # type: ignore[no
         client.force_login(user)
         assert client.get(_review(submitted)).status_code == 404
         assert client.post(_status(submitted), {"to_status": "published"}).status_code == 404
-        assert client.get(reverse("review:review_queue")).status_code == 404
+        assert client.get(reverse("peer_review:review_queue")).status_code == 404
     submitted.refresh_from_db()
     assert submitted.status == Case.Status.IN_REVIEW
 
 
 def test_a_rating_is_one_per_rater_and_editable(client, other_faculty, submitted) -> None:  # type: ignore[no-untyped-def]
     client.force_login(other_faculty)
-    url = reverse("review:case_rating", args=[submitted.public_id])
+    url = reverse("peer_review:case_rating", args=[submitted.public_id])
     client.post(url, {"difficulty": "2", "quality": "3", "note": "Clear images."})
     client.post(url, {"difficulty": "4", "quality": "5", "note": ""})
     rating = Rating.objects.get(case=submitted)
@@ -107,7 +107,7 @@ def test_a_rating_is_one_per_rater_and_editable(client, other_faculty, submitted
 
 def test_a_bad_rating_is_refused_with_a_message(client, other_faculty, submitted) -> None:  # type: ignore[no-untyped-def]
     client.force_login(other_faculty)
-    url = reverse("review:case_rating", args=[submitted.public_id])
+    url = reverse("peer_review:case_rating", args=[submitted.public_id])
     response = client.post(url, {"difficulty": "9", "quality": "3", "note": "keep me"})
     assert response.status_code == 422
     assert "keep me" in response.content.decode()
@@ -133,7 +133,7 @@ def test_faculty_hide_a_comment_and_it_records_who(
 ) -> None:  # type: ignore[no-untyped-def]
     comment = CommentFactory(case=submitted, author=resident)
     client.force_login(other_faculty)
-    url = reverse("review:comment_visibility", args=[comment.pk])
+    url = reverse("peer_review:comment_visibility", args=[comment.pk])
     response = client.post(url, {"hidden": "1"})
     assert response.status_code == 302
     comment.refresh_from_db()
@@ -148,7 +148,7 @@ def test_hiding_by_htmx_returns_the_actions_fragment(
 ) -> None:  # type: ignore[no-untyped-def]
     comment = CommentFactory(case=submitted, author=resident)
     client.force_login(other_faculty)
-    url = reverse("review:comment_visibility", args=[comment.pk])
+    url = reverse("peer_review:comment_visibility", args=[comment.pk])
     response = client.post(url, {"hidden": "1"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     body = response.content.decode().strip()
@@ -159,7 +159,7 @@ def test_hiding_by_htmx_returns_the_actions_fragment(
 def test_residents_cannot_hide_comments(client, resident, submitted) -> None:  # type: ignore[no-untyped-def]
     comment = CommentFactory(case=submitted, author=resident)
     client.force_login(resident)
-    url = reverse("review:comment_visibility", args=[comment.pk])
+    url = reverse("peer_review:comment_visibility", args=[comment.pk])
     assert client.post(url, {"hidden": "1"}).status_code == 404
     comment.refresh_from_db()
     assert not comment.hidden
@@ -174,7 +174,7 @@ def test_the_review_queue_lists_colleagues_cases_in_fixed_queries(  # type: igno
     client, faculty, other_faculty, submitted
 ) -> None:
     client.force_login(other_faculty)
-    url = reverse("review:review_queue")
+    url = reverse("peer_review:review_queue")
     client.get(url)  # measures the statistics flags once; they are cached for 15 minutes
     with CaptureQueriesContext(connection) as first:
         page = client.get(url).content.decode()

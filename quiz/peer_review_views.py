@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Avg, Count, Max, OuterRef, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from quiz.reports.flags import FACILITY_BAND, case_flags, measured_cases
 from quiz.reports.statistics import MIN_N, counted_responses, item_statistics
 from teachingfile import review_services, roles, services
+from teachingfile.http import HtmxHttpRequest, safe_next
 from teachingfile.models import Case, Comment, Rating, StatusChange
 
 _LISTING_FIELDS = ("public_id", "status", "unknown_title", "owner")
@@ -45,24 +46,24 @@ class RatingForm(forms.Form):
     )
 
 
-def _require_faculty(request: HttpRequest) -> None:
+def _require_faculty(request: HtmxHttpRequest) -> None:
     if not roles.is_faculty(request.user):
         raise Http404
 
 
-def _get_case_for_user(request: HttpRequest, public_id: str) -> Case:
+def _get_case_for_user(request: HtmxHttpRequest, public_id: str) -> Case:
     _require_faculty(request)
     return get_object_or_404(Case, public_id=public_id)
 
 
-def _get_comment_for_user(request: HttpRequest, pk: int) -> Comment:
+def _get_comment_for_user(request: HtmxHttpRequest, pk: int) -> Comment:
     _require_faculty(request)
     return get_object_or_404(Comment.objects.select_related("case", "hidden_by"), pk=pk)
 
 
 @require_GET
 @login_required
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: HtmxHttpRequest) -> HttpResponse:
     _require_faculty(request)
     last_change = StatusChange.objects.filter(case=OuterRef("pk")).order_by("-at", "-id")
     cases = (
@@ -81,10 +82,10 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     context = {"waiting": waiting, "mine": mine, "flags": flags, "min_n": MIN_N}
     context["measured_at"], _ = measured_cases()
     context["band"] = round(FACILITY_BAND * 100)
-    return render(request, "teachingfile/review/review_queue.html", context)
+    return render(request, "quiz/peer_review/review_queue.html", context)
 
 
-def _case_review_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
+def _case_review_context(request: HtmxHttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
     ratings = Rating.objects.filter(case=case)
     summary = ratings.aggregate(difficulty=Avg("difficulty"), quality=Avg("quality"), n=Count("id"))
     # Measured facility: the case's marks over its maximum, first attempts that count.
@@ -116,22 +117,20 @@ def _case_review_context(request: HttpRequest, case: Case, **extra: Any) -> dict
 
 @require_GET
 @login_required
-def case_review(request: HttpRequest, public_id: str) -> HttpResponse:
+def case_review(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     case = _get_case_for_user(request, public_id)
-    return render(
-        request, "teachingfile/review/case_review.html", _case_review_context(request, case)
-    )
+    return render(request, "quiz/peer_review/case_review.html", _case_review_context(request, case))
 
 
 @require_POST
 @login_required
-def case_status(request: HttpRequest, public_id: str) -> HttpResponse:
+def case_status(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     case = _get_case_for_user(request, public_id)
     to_status = request.POST.get("to_status", "")
     note = request.POST.get("note", "")[:5000]
     if to_status not in Case.Status.values:
         messages.error(request, "Choose one of the actions offered.")
-        return redirect("review:case_review", public_id=case.public_id)
+        return redirect("peer_review:case_review", public_id=case.public_id)
     try:
         services.case_transition(case=case, to_status=to_status, by=request.user, note=note)
     except PermissionDenied as exc:
@@ -142,17 +141,17 @@ def case_status(request: HttpRequest, public_id: str) -> HttpResponse:
         context = _case_review_context(
             request, case, status_error=" ".join(exc.messages), note=note
         )
-        return render(request, "teachingfile/review/case_review.html", context, status=422)
+        return render(request, "quiz/peer_review/case_review.html", context, status=422)
     else:
         messages.success(
             request, f"{case.public_id} is now {Case.Status(to_status).label.lower()}."
         )
-    return redirect("review:case_review", public_id=case.public_id)
+    return redirect("peer_review:case_review", public_id=case.public_id)
 
 
 @require_POST
 @login_required
-def case_rating(request: HttpRequest, public_id: str) -> HttpResponse:
+def case_rating(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     case = _get_case_for_user(request, public_id)
     form = RatingForm(request.POST)
     if form.is_valid():
@@ -164,24 +163,22 @@ def case_rating(request: HttpRequest, public_id: str) -> HttpResponse:
             note=form.cleaned_data["note"],
         )
         messages.success(request, "Rating saved.")
-        return redirect(reverse("review:case_review", args=[case.public_id]) + "#ratings")
+        return redirect(reverse("peer_review:case_review", args=[case.public_id]) + "#ratings")
     context = _case_review_context(request, case, rating_form=form)
-    return render(request, "teachingfile/review/case_review.html", context, status=422)
+    return render(request, "quiz/peer_review/case_review.html", context, status=422)
 
 
 @require_POST
 @login_required
-def comment_visibility(request: HttpRequest, pk: int) -> HttpResponse:
+def comment_visibility(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     comment = _get_comment_for_user(request, pk)
     hidden = request.POST.get("hidden") == "1"
     review_services.comment_set_hidden(comment=comment, hidden=hidden, by=request.user)
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         context = {"comment": comment, "next_url": request.POST.get("next", "")}
         return render(request, "quiz/includes/comment_actions.html", context)
     messages.success(
         request, "Comment hidden from residents." if hidden else "Comment shown again."
     )
-    back = request.POST.get("next", "")
-    if back.startswith("/") and not back.startswith("//"):
-        return redirect(back)
-    return redirect(reverse("review:case_review", args=[comment.case.public_id]) + "#comments")
+    fallback = reverse("peer_review:case_review", args=[comment.case.public_id]) + "#comments"
+    return redirect(safe_next(request, fallback))

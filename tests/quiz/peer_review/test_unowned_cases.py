@@ -18,7 +18,7 @@ def test_the_review_page_of_a_seeded_case_names_the_system(
     case = CaseFactory(owner=None)
     StatusChange.objects.create(case=case, from_status="", to_status="published", note="Seeded.")
     client.force_login(faculty)
-    response = client.get(f"/cases/{case.public_id}/review/")
+    response = client.get(f"/cases/{case.public_id}/peer-review/")
     assert response.status_code == 200
     assert "the system" in response.content.decode()
 
@@ -28,7 +28,7 @@ def test_the_review_queue_lists_a_case_without_an_owner(
 ) -> None:
     case = CaseFactory(owner=None, status="in_review")
     client.force_login(faculty)
-    response = client.get("/review-queue/")
+    response = client.get("/peer-review/")
     assert response.status_code == 200
     body = response.content.decode()
     assert case.unknown_title in body
