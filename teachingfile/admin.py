@@ -364,8 +364,21 @@ def _download(data: bytes, filename: str, content_type: str) -> Any:
     return response
 
 
+class CaseForm(forms.ModelForm):
+    class Meta:
+        model = Case
+        fields = ["modalities"]  # the admin passes the fieldsets' fields
+
+    def clean_modalities(self) -> str:
+        # Authors may type "XR" or "MRI": stored as DICOM codes (teachingfile.vocab).
+        from teachingfile.vocab import normalise_modalities
+
+        return normalise_modalities(self.cleaned_data.get("modalities", ""))
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
+    form = CaseForm
     list_display = ["public_id", "unknown_title", "known_title", "status", "owner", "updated_at"]
     list_display_links = ["public_id", "unknown_title"]
     list_filter = ["status", "region", "category", "diagnostic_certainty", "owner"]

@@ -11,21 +11,21 @@ from django.db.models import Avg, Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from teachingfile.vocab import (
+    DicomModality,
+    group_labels,
+    group_regex,
+    validate_modalities,
+)
+from teachingfile.vocab import (
+    Modality as Modality,  # re-exported: reports and filters import it from here
+)
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
+
 PUBLIC_ID_VALIDATOR = RegexValidator(r"^tf-\d{4,}$", "Public ids look like tf-0001.")
-
-
-class Modality(models.TextChoices):
-    XR = "XR", "Radiography"
-    CT = "CT", "CT"
-    MR = "MR", "MRI"
-    US = "US", "Ultrasound"
-    NM = "NM", "Nuclear medicine"
-    PET = "PET", "PET"
-    MG = "MG", "Mammography"
-    FL = "FL", "Fluoroscopy"
 
 
 class Region(models.TextChoices):
@@ -91,9 +91,9 @@ class CaseQuerySet(models.QuerySet["Case"]):
             return self.all()
         return self.published()
 
-    def with_modality(self, code: str) -> CaseQuerySet:
-        # Codes are stored space-separated; match whole codes only.
-        return self.filter(modalities__regex=rf"(^| ){code}( |$)")
+    def with_modality(self, group: str) -> CaseQuerySet:
+        # DICOM codes are stored space-separated; match whole codes of the display group.
+        return self.filter(modalities__regex=group_regex(group))
 
     def for_listing(self) -> CaseQuerySet:
         # Only what the library list shows: the reveal's long text stays in the database.
@@ -135,7 +135,11 @@ class Case(models.Model):
     )
     patient_sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
     modalities = models.CharField(
-        max_length=60, blank=True, help_text="Space-separated modality codes, first = main."
+        max_length=60,
+        blank=True,
+        validators=[validate_modalities],
+        help_text="Space-separated DICOM modality codes (CR DX CT MR US NM PT MG XA RF), "
+        "first = main.",
     )
     region = models.CharField(max_length=20, choices=Region.choices, blank=True, db_index=True)
     category = models.CharField(max_length=20, choices=Category.choices, blank=True, db_index=True)
@@ -218,8 +222,7 @@ class Case(models.Model):
 
     @property
     def modality_labels(self) -> list[str]:
-        labels = dict(Modality.choices)
-        return [labels.get(code, code) for code in self.modality_codes]
+        return group_labels(self.modality_codes)
 
     @property
     def age_sex(self) -> str:
@@ -319,7 +322,7 @@ class Series(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="series")
     name = models.CharField(max_length=120)
-    modality = models.CharField(max_length=4, choices=Modality.choices, blank=True)
+    modality = models.CharField(max_length=4, choices=DicomModality.choices, blank=True)
 
     class Meta:
         verbose_name_plural = "series"

@@ -347,9 +347,9 @@ def _new_neutral_series(case: Case, info: dict[str, Any]) -> Series:
     while Series.objects.filter(case=case, name=name).exists():
         n += 1
         name = f"{base} ({n})"
-    from teachingfile.models import Modality
+    from teachingfile.vocab import DicomModality
 
-    code = modality if modality in Modality.values else ""
+    code = modality if modality in DicomModality.values else ""
     return Series.objects.create(case=case, name=name, modality=code)
 
 

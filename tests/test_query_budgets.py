@@ -87,7 +87,7 @@ def _add_cases(world: World, count: int) -> list[Case]:
             diagnosis=f"Diagnosis {index}",
             findings="Findings **here**.",
             discussion="Discussion.\n\n- one\n- two",
-            modalities="XR CT",
+            modalities="DX CT",
             region="musculoskeletal",
             category="metabolic",
             patient_age=40 + index % 40,

@@ -19,17 +19,22 @@ from quiz import rules
 from quiz.models import Response
 from quiz.reports.cohort import resident_score_stats
 from teachingfile.models import Category, Modality, Region
+from teachingfile.vocab import MODALITY_GROUPS
 
 
-def _modality_filter(code: str) -> Q:
-    # Codes are stored space-separated ("CT MR"); match whole codes without a regex so that
-    # SQLite and PostgreSQL run the same plain LIKE.
-    return (
-        Q(case__modalities=code)
-        | Q(case__modalities__startswith=f"{code} ")
-        | Q(case__modalities__endswith=f" {code}")
-        | Q(case__modalities__contains=f" {code} ")
-    )
+def _modality_filter(group: str) -> Q:
+    # DICOM codes are stored space-separated ("CT MR"); match whole codes of the display
+    # group (CR or DX for Radiography) without a regex, so SQLite and PostgreSQL run the
+    # same plain LIKE.
+    found = Q()
+    for code in MODALITY_GROUPS[group]:
+        found |= (
+            Q(case__modalities=code)
+            | Q(case__modalities__startswith=f"{code} ")
+            | Q(case__modalities__endswith=f" {code}")
+            | Q(case__modalities__contains=f" {code} ")
+        )
+    return found
 
 
 def settled_responses(user_ids: Any) -> QuerySet[Response]:
