@@ -524,6 +524,32 @@ class CaseAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return roles.is_editor(request.user) and super().has_delete_permission(request, obj)
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        # The authoring panel (issue 18): spoiler warnings, "Submit for review", the
+        # preview and the status history with reviewers' notes, on the form itself.
+        from teachingfile.spoilers import case_spoilers
+
+        case = Case.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        if case is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "authoring": {
+                    "spoilers": case_spoilers(case),
+                    "actions": [
+                        (status, services.TRANSITION_LABELS[status])
+                        for status in services.allowed_transitions(case, request.user)
+                    ],
+                    "history": case.status_changes.select_related("by"),
+                },
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request: HttpRequest, obj: Case, form: Any, change: bool) -> None:
         if not change:
             obj.public_id = services.next_public_id()
@@ -540,6 +566,7 @@ class CaseAdmin(admin.ModelAdmin):
             from teachingfile.search.services import index_case
 
             index_case(form.instance)
+            self._warn_spoilers(request, form.instance)
         except Exception:
             # The admin's transaction undoes the rows, but not the image files the figure
             # forms already wrote: remove them, or a failed save leaves orphans in storage.
@@ -553,6 +580,22 @@ class CaseAdmin(admin.ModelAdmin):
                 ]
             )
             raise
+
+    def _warn_spoilers(self, request: HttpRequest, case: Case) -> None:
+        """Saving a draft only warns: each pre-reveal field that names the diagnosis."""
+        from teachingfile.spoilers import case_spoilers
+
+        file_names = [upload.name for upload in request.FILES.values()]
+        for warning in case_spoilers(case, file_names=file_names):
+            messages.warning(
+                request,
+                format_html(
+                    "Possible spoiler in {}: {} (matches {})",
+                    warning.field,
+                    warning.highlighted,
+                    ", ".join(sorted(warning.sources)),
+                ),
+            )
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         try:

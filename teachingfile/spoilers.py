@@ -96,9 +96,11 @@ def _match(word: str, terms: list[Term]) -> Term | None:
     for term in terms:
         if stem == term.stem:
             return term
-        # "gouty" against "gout": one stem extends the other by a letter or two.
+        # "gouty" against "gout", "sarcoid" against "sarcoidosis": one stem extends the
+        # other by a short suffix (longer ones only from a stem long enough to be specific).
         short, long = sorted((stem, term.stem), key=len)
-        if len(short) >= MIN_WORD and long.startswith(short) and len(long) - len(short) <= 2:
+        extra = len(long) - len(short)
+        if len(short) >= MIN_WORD and long.startswith(short) and extra <= 2 + 2 * (len(short) >= 6):
             return term
         if min(len(stem), len(term.stem)) >= 5 and fuzz.ratio(stem, term.stem) >= FUZZY_THRESHOLD:
             return term
