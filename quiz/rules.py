@@ -185,7 +185,37 @@ def directs_resident(user: AnyUser, resident_id: int) -> bool:
     return directed_cohorts(user).filter(memberships__resident_id=resident_id).exists()
 
 
+# ---------------------------------------------------------------- quiz builder (issue 18)
+
+
+def may_build_quizzes(user: AnyUser) -> bool:
+    """Faculty and editors build quizzes; residents and directors do not."""
+    return roles.is_faculty(user)
+
+
+def may_edit_quiz(user: AnyUser, quiz: Quiz) -> bool:
+    """Editors edit any quiz; other faculty the quizzes they built."""
+    if roles.is_editor(user):
+        return True
+    return (
+        roles.is_faculty(user) and quiz.created_by_id is not None and quiz.created_by_id == user.pk
+    )
+
+
+def assignable_cohorts(user: AnyUser) -> QuerySet[Cohort]:
+    """Cohorts a quiz builder may assign to: faculty teach every cohort; directors theirs."""
+    if roles.is_faculty(user):
+        return Cohort.objects.select_related("program")
+    return directed_cohorts(user)
+
+
+def quiz_has_attempts(quiz: Quiz) -> bool:
+    """A quiz with attempts keeps its cases: removing one would change past scores."""
+    return Attempt.objects.filter(quiz=quiz).exists()
+
+
 __all__ = [
+    "assignable_cohorts",
     "attempt_is_running_exam",
     "attempt_reveal",
     "counting_responses",
@@ -194,7 +224,10 @@ __all__ = [
     "earned_case_ids",
     "exam_running",
     "exam_running_for",
+    "may_build_quizzes",
     "may_edit_case",
+    "may_edit_quiz",
+    "quiz_has_attempts",
     "reveal_visible",
     "reveal_withheld_until",
     "revealed_cases",

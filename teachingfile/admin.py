@@ -20,6 +20,7 @@ from teachingfile.models import (
     Case,
     Choice,
     Comment,
+    CurriculumDomain,
     DifferentialDiagnosis,
     Figure,
     Keyword,
@@ -368,6 +369,7 @@ class CaseForm(forms.ModelForm):
     class Meta:
         model = Case
         fields = ["modalities"]  # the admin passes the fieldsets' fields
+        widgets = {"domains": forms.CheckboxSelectMultiple}
 
     def clean_modalities(self) -> str:
         # Authors may type "XR" or "MRI": stored as DICOM codes (teachingfile.vocab).
@@ -381,7 +383,7 @@ class CaseAdmin(admin.ModelAdmin):
     form = CaseForm
     list_display = ["public_id", "unknown_title", "known_title", "status", "owner", "updated_at"]
     list_display_links = ["public_id", "unknown_title"]
-    list_filter = ["status", "region", "category", "diagnostic_certainty", "owner"]
+    list_filter = ["status", "region", "category", "domains", "diagnostic_certainty", "owner"]
     search_fields = ["public_id", "unknown_title", "known_title", "diagnosis", "acr_code"]
     list_select_related = ["owner"]
     formfield_overrides = URL_HTTPS
@@ -417,6 +419,7 @@ class CaseAdmin(admin.ModelAdmin):
                     ("patient_age", "patient_sex"),
                     "modalities",
                     ("region", "category"),
+                    "domains",
                     "progressive",
                 ],
             },
@@ -648,6 +651,14 @@ class QuestionAdmin(admin.ModelAdmin):
 @admin.register(Keyword)
 class KeywordAdmin(admin.ModelAdmin):
     search_fields = ["name"]
+
+
+@admin.register(CurriculumDomain)
+class CurriculumDomainAdmin(admin.ModelAdmin):
+    # The program's own curriculum list (issue 18); seeded with the ABR domains.
+    list_display = ["name", "code", "order", "is_active", "source"]
+    list_editable = ["order", "is_active"]
+    prepopulated_fields = {"code": ["name"]}
 
 
 @admin.register(Series)

@@ -69,6 +69,25 @@ class Certainty(models.TextChoices):
     PROBABLE = "probable", "Probable"
 
 
+class CurriculumDomain(models.Model):
+    """A domain of the curriculum map (issue 18): admin-managed, seeded with the ABR list.
+
+    docs/curriculum.md names the source of the seeded list and its year.
+    """
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120, unique=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    source = models.CharField(max_length=200, blank=True, help_text="Where the list comes from.")
+    is_active = models.BooleanField(default=True, help_text="Offered for new tags and filters.")
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Keyword(models.Model):
     name = models.CharField(max_length=100, unique=True)
 
@@ -163,6 +182,13 @@ class Case(models.Model):
     follow_up = models.TextField(blank=True)
     acr_code = models.CharField("ACR index code", max_length=20, blank=True, db_index=True)
     keywords = models.ManyToManyField(Keyword, blank=True, related_name="cases")
+    # Curriculum map (issue 18).
+    domains = models.ManyToManyField(
+        CurriculumDomain,
+        blank=True,
+        related_name="cases",
+        help_text="Curriculum domains the case teaches (docs/curriculum.md).",
+    )
     companions = models.ManyToManyField("self", blank=True, symmetrical=True)
     companion_note = models.CharField(
         max_length=300, blank=True, help_text="Companion cases outside this library."
