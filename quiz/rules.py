@@ -30,7 +30,7 @@ from datetime import datetime
 from django.db.models import Count, Exists, F, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from quiz.models import Assignment, Attempt, Cohort, Quiz, Response
+from quiz.models import Assignment, Attempt, Cohort, Collection, Quiz, Response
 from teachingfile import roles
 from teachingfile.models import Case, Question
 from teachingfile.roles import AnyUser, may_edit_case
@@ -214,10 +214,28 @@ def quiz_has_attempts(quiz: Quiz) -> bool:
     return Attempt.objects.filter(quiz=quiz).exists()
 
 
+# ---------------------------------------------------------------- collections (issue 18)
+
+
+def shareable_cohorts(user: AnyUser) -> QuerySet[Cohort]:
+    """Cohorts a user may share a collection with: their own, or (faculty) any they teach."""
+    if roles.is_faculty(user) or roles.is_director(user):
+        return assignable_cohorts(user)
+    if not user.is_authenticated:
+        return Cohort.objects.none()
+    return Cohort.objects.select_related("program").filter(memberships__resident=user)
+
+
+def collection_cases(user: AnyUser, collection: Collection) -> QuerySet[Case]:
+    """The cases of a collection this user is entitled to see: a draft never leaks."""
+    return Case.objects.visible_to(user).filter(collection_items__collection=collection)
+
+
 __all__ = [
     "assignable_cohorts",
     "attempt_is_running_exam",
     "attempt_reveal",
+    "collection_cases",
     "counting_responses",
     "directed_cohorts",
     "directs_resident",
@@ -232,6 +250,7 @@ __all__ = [
     "reveal_withheld_until",
     "revealed_cases",
     "running_exams",
+    "shareable_cohorts",
     "withheld_exams",
     "without_exam_drafts",
 ]

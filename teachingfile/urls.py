@@ -19,6 +19,7 @@ urlpatterns = [
     path("reports/", include("quiz.report_urls")),
     path("grading/", include("quiz.grading_urls")),
     path("cohorts/", include("quiz.cohort_urls")),
+    path("collections/", include("quiz.collection_urls")),  # issue 18
     path("", include("teachingfile.review_urls")),
     path("search/", include("teachingfile.search.urls")),
     path("live/", include("live.urls")),
