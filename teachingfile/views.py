@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from teachingfile import roles
-from teachingfile.models import Case, Category, Modality, Region
+from teachingfile.models import Case, Category, CurriculumDomain, Modality, Region
 
 PAGE_SIZE = 24
 # Only display formats are served; de-identified DICOM sources stay private.
@@ -44,6 +44,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "region": request.GET.get("region", ""),
         "category": request.GET.get("category", ""),
         "status": request.GET.get("status", ""),
+        "domain": request.GET.get("domain", ""),
     }
     if filters["modality"] in Modality.values:
         cases = cases.with_modality(filters["modality"])
@@ -51,6 +52,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
         cases = cases.filter(region=filters["region"])
     if filters["category"] in Category.values:
         cases = cases.filter(category=filters["category"])
+    domains = [(d.code, d.name) for d in CurriculumDomain.objects.filter(is_active=True)]
+    if filters["domain"] in {code for code, _ in domains}:
+        cases = cases.filter(domains__code=filters["domain"])
     if filters["status"] in Case.Status.values and roles.is_faculty(request.user):
         cases = cases.filter(status=filters["status"])
     if request.user.is_authenticated:
@@ -64,6 +68,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "modalities": Modality.choices,
         "regions": Region.choices,
         "categories": Category.choices,
+        "domains": domains,
         "statuses": Case.Status.choices,
     }
     template = "teachingfile/case_list.html"

@@ -309,7 +309,7 @@ PAGES: dict[str, Page] = {
         8, ("resident",), lambda w: {"pk": w.quiz.pk, "attempt_pk": w.open_attempt.pk}
     ),
     # A resident's own progress, beside the cohort's averages (issue #12).
-    "quiz:progress": Page(15, ("resident", "other_resident")),
+    "quiz:progress": Page(17, ("resident", "other_resident")),  # issue 18: + by domain, twice
     "quiz:review_queue": Page(11, ("resident",)),
     "quiz:review_feedback": Page(12, ("resident",), lambda w: {"pk": w.resident_response.pk}),
     "reports:reports_home": Page(9, ("director",)),
