@@ -49,7 +49,10 @@ class QuizOptionsForm(forms.ModelForm):
 
 class AssignForm(forms.Form):
     cohort = forms.ModelChoiceField(
-        queryset=Cohort.objects.none(), required=False, empty_label="Not assigned"
+        queryset=Cohort.objects.none(),
+        required=False,
+        empty_label="Not assigned",
+        label="Assign to cohort",
     )
     due_at = forms.DateTimeField(
         label="Due",
