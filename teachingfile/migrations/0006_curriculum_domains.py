@@ -3,10 +3,9 @@
 from django.db import migrations, models
 
 
-# The clinical practice domains of the ABR Qualifying (Core) Exam, with its physics and
-# noninterpretive skills; source and year in docs/curriculum.md. Frozen here: admins edit
-# the list in the admin afterwards.
-SOURCE = "ABR Qualifying (Core) Exam domains, study resources of 2021"
+# The content categories of the ABR Qualifying (Core) Exam as listed in 2021 (source and
+# year in docs/curriculum.md). Frozen here: admins edit the list in the admin afterwards.
+SOURCE = "ABR Qualifying (Core) Exam content categories, 2021"
 ABR_CORE_DOMAINS = [
     ("breast", "Breast imaging"),
     ("cardiac", "Cardiac imaging"),
@@ -15,18 +14,17 @@ ABR_CORE_DOMAINS = [
     ("interventional", "Interventional radiology"),
     ("musculoskeletal", "Musculoskeletal imaging"),
     ("neuroradiology", "Neuroradiology"),
-    ("nuclear", "Nuclear radiology"),
-    ("pediatric", "Pediatric radiology"),
+    ("nuclear-medicine", "Nuclear medicine"),
+    ("pediatric", "Pediatric imaging"),
     ("reproductive-endocrine", "Reproductive and endocrine imaging"),
     ("thoracic", "Thoracic imaging"),
     ("vascular", "Vascular imaging"),
-    ("computed-tomography", "Computed tomography"),
-    ("magnetic-resonance", "Magnetic resonance imaging"),
+    ("computed-tomography", "CT"),
+    ("magnetic-resonance", "MRI"),
     ("radiography-fluoroscopy", "Radiography and fluoroscopy"),
     ("ultrasound", "Ultrasound"),
     ("physics", "Physics"),
-    ("safety", "Safety"),
-    ("noninterpretive", "Noninterpretive skills"),
+    ("quality-safety", "Quality and safety"),
 ]
 
 
