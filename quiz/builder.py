@@ -196,13 +196,16 @@ def quiz_build(
 
 
 @transaction.atomic
-def quiz_item_move(*, item: QuizItem, step: int) -> None:
-    """Swap the item with its neighbour (step -1 up, +1 down); renumbers the quiz 0..n-1."""
+def quiz_item_move(*, item: QuizItem, step: int = 0, position: int | None = None) -> None:
+    """Move the item by `step` (-1 up, +1 down) or to `position` (0-based, from a drag).
+
+    Renumbers the quiz's items 0..n-1; a target outside the list stops at its end.
+    """
     items = list(QuizItem.objects.select_for_update().filter(quiz=item.quiz_id))
     index = next(i for i, other in enumerate(items) if other.pk == item.pk)
-    target = index + step
-    if 0 <= target < len(items):
-        items[index], items[target] = items[target], items[index]
+    target = index + step if position is None else position
+    moved = items.pop(index)
+    items.insert(max(0, min(target, len(items))), moved)
     for position, other in enumerate(items):
         other.order = position
     QuizItem.objects.bulk_update(items, ["order"])

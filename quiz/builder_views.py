@@ -270,10 +270,15 @@ def _items_response(
 @login_required
 def quiz_item_move(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     item = _get_item_for_user(request, pk, item_pk)
+    # Buttons send a direction; a drag (static/js/quiz_edit.js) sends the new position.
     step = {"up": -1, "down": 1}.get(request.POST.get("direction", ""))
-    if step is None:
+    position = request.POST.get("position", "")
+    if step is None and not position.isdigit():
         return _items_response(request, item.quiz, 422, items_error="Move a case up or down.")
-    builder.quiz_item_move(item=item, step=step)
+    if step is None:
+        builder.quiz_item_move(item=item, position=int(position))
+    else:
+        builder.quiz_item_move(item=item, step=step)
     return _items_response(request, item.quiz)
 
 

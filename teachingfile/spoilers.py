@@ -43,7 +43,12 @@ def _stem(word: str) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in normalise(text, sort_words=False).split() if len(w) >= MIN_WORD]
+    # Numbers ("1124", "2019") are ages, dates and ids, never a diagnosis.
+    return [
+        w
+        for w in normalise(text, sort_words=False).split()
+        if len(w) >= MIN_WORD and not w.isdigit()
+    ]
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ def check_text(shown: Iterable[tuple[str, str]], revealed: Iterable[str]) -> lis
         warning = Warning(field=label, text=text)
         # Original spelling of each word, so the highlight finds it in the text as written.
         for raw in re.findall(r"[^\W_]+", text):
-            if len(raw) < MIN_WORD:
+            if len(raw) < MIN_WORD or raw.isdigit():
                 continue
             term = _match(normalise(raw, sort_words=False), terms)
             if term is not None:

@@ -57,6 +57,12 @@ def test_faculty_build_a_ten_case_quiz_of_unseen_cases_and_the_cohort_sees_it(
     screenshot(page, "quiz-builder-edit")
 
     quiz = Quiz.objects.get(title="Chest unknowns, week 49")
+    # Drag the last case to the top: htmx swaps the list in its new order.
+    last = quiz.items.last().case.public_id
+    rows = page.locator("#quiz-items li")
+    rows.nth(9).drag_to(rows.nth(0))
+    page.locator("#quiz-items li").first.filter(has_text=last).wait_for()
+    assert quiz.items.first().case.public_id == last
     drawn = set(quiz.items.values_list("case_id", flat=True))
     assert len(drawn) == 10
     assert drawn <= {case.pk for case in chest[3:]}

@@ -266,3 +266,17 @@ def test_the_resident_sees_the_assigned_quiz_with_its_due_date(
     client.force_login(resident)
     page = client.get(reverse("quiz:quiz_list")).content.decode()
     assert "Mixed unknowns" in page and f"Due {due:%-d %b %Y}" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_dragged_case_lands_at_its_new_position(
+    client: Client, faculty: AbstractUser, built: Quiz, htmx: bool
+) -> None:
+    first, second, third = built.items.all()
+    client.force_login(faculty)
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client.post(_item_url(built, first, "move"), {"position": "2"}, headers=headers)
+    assert response.status_code == (200 if htmx else 302)
+    order = list(built.items.values_list("case_id", flat=True))
+    assert order == [second.case_id, third.case_id, first.case_id]

@@ -138,3 +138,7 @@ def test_quiz_titles_are_checked_against_their_cases() -> None:
     case = Case(diagnosis="Tumoral calcinosis", known_title="Tumoral calcinosis")
     assert quiz_spoilers("Calcinosis week", "", [case])
     assert quiz_spoilers("Mixed unknowns: set 1", "Five cases.", [case]) == []
+
+
+def test_numbers_are_never_spoilers() -> None:
+    assert check_text([("Title", "Patient 1124, 2019")], ["Diagnosis number 1124"]) == []
