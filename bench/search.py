@@ -104,7 +104,7 @@ def seed_cases(count: int) -> tuple[float, float]:
                 presentation=_text(rng, 40),
                 patient_age=age,
                 patient_sex="F" if sex == "woman" else "M",
-                modalities=rng.choice(["CT", "XR", "MR", "NM CT", "US", "XR CT"]),
+                modalities=rng.choice(["CT", "DX", "MR", "NM CT", "US", "CR CT"]),
                 region=rng.choice(["chest", "musculoskeletal", "abdomen", "breast", "spine"]),
                 category=rng.choice(["neoplasm", "metabolic", "infection", "trauma"]),
                 known_title=_text(rng, 5),

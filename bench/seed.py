@@ -65,12 +65,12 @@ from teachingfile.models import (  # noqa: E402
     Figure,
     Keyword,
     LabValue,
-    Modality,
     Question,
     Rating,
     Reference,
     Region,
 )
+from teachingfile.vocab import DicomModality  # noqa: E402
 
 BENCH_PASSWORD = "bench-pass-2026"  # noqa: S105 - throwaway accounts in a throwaway database
 BATCH = 5000
@@ -289,7 +289,7 @@ def seed(scale: Scale, rng: random.Random, log: Any = print) -> dict[str, int]:
     insert(User.groups.through, ["user_id", "group_id"], user_groups)
 
     # Cases: most published, a few in the workflow.
-    modalities = list(Modality.values)
+    modalities = list(DicomModality.values)  # stored as DICOM codes (teachingfile.vocab)
     regions = list(Region.values)
     categories = list(Category.values)
     case_ids = list(_ids(1, scale.cases))

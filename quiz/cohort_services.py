@@ -52,8 +52,12 @@ def cohort_member_remove(*, membership: Membership, by: Any) -> None:
 def assignment_create(
     *, cohort: Cohort, quiz: Quiz, due_at: datetime | None, by: Any, now: datetime
 ) -> Assignment:
-    """Give a quiz to the cohort with an optional due date (never one in the past)."""
-    _check_directs(cohort, by)
+    """Give a quiz to the cohort with an optional due date (never one in the past).
+
+    Directors assign to their programs' cohorts; faculty building a quiz (issue 18) to any.
+    """
+    if not rules.assignable_cohorts(by).filter(pk=cohort.pk).exists():
+        raise PermissionDenied("You cannot assign quizzes to this cohort.")
     if Assignment.objects.filter(cohort=cohort, quiz=quiz).exists():
         raise ValidationError({"quiz": f"“{quiz.title}” is already assigned to this cohort."})
     if due_at is not None and due_at <= now:

@@ -78,8 +78,9 @@ def seed_demo() -> list[str]:
     seed_cases = list(Case.objects.filter(public_id__in=[f"tf-000{i}" for i in range(1, 6)]))
     practice, made = _quiz_of(
         seed_cases,
-        title="Soft-tissue calcification: five unknowns",
-        description="Five published cases of calcium where it should not be.",
+        # Neutral, like an unknown title: a theme in the title is a hint to every case.
+        title="Mixed unknowns: set 1",
+        description="Five published cases from the teaching file, in practice mode.",
         mode=Quiz.Mode.PRACTICE,
         created_by=users["faculty"],
     )
@@ -87,7 +88,7 @@ def seed_demo() -> list[str]:
         done.append("practice quiz")
     _, made = _quiz_of(
         seed_cases,
-        title="Calcification exam (20 minutes)",
+        title="Mixed unknowns: timed set (20 minutes)",
         description="The same five cases under exam conditions; answers come at the end.",
         mode=Quiz.Mode.EXAM,
         time_limit=timedelta(minutes=20),

@@ -18,7 +18,7 @@ from quiz.reading import case_queryset
 from quiz.views import case_page_context, library_case_work
 from teachingfile import roles
 from teachingfile.http import HtmxHttpRequest
-from teachingfile.models import Case, Category, Modality, Region
+from teachingfile.models import Case, Category, CurriculumDomain, Modality, Region
 
 PAGE_SIZE = 24
 
@@ -38,6 +38,7 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
         "region": request.GET.get("region", ""),
         "category": request.GET.get("category", ""),
         "status": request.GET.get("status", ""),
+        "domain": request.GET.get("domain", ""),
     }
     if filters["modality"] in Modality.values:
         cases = cases.with_modality(filters["modality"])
@@ -45,6 +46,9 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
         cases = cases.filter(region=filters["region"])
     if filters["category"] in Category.values:
         cases = cases.filter(category=filters["category"])
+    domains = [(d.code, d.name) for d in CurriculumDomain.objects.filter(is_active=True)]
+    if filters["domain"] in {code for code, _ in domains}:
+        cases = cases.filter(domains__code=filters["domain"])
     if filters["status"] in Case.Status.values and roles.is_faculty(request.user):
         cases = cases.filter(status=filters["status"])
     if request.user.is_authenticated:
@@ -57,6 +61,7 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
         "modalities": Modality.choices,
         "regions": Region.choices,
         "categories": Category.choices,
+        "domains": domains,
         "statuses": Case.Status.choices,
     }
     template = "teachingfile/case_list.html"

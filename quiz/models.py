@@ -378,3 +378,62 @@ class FlagDismissal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case.public_id} v{self.case_version} flag dismissed"
+
+
+# --- collections (issue 18) -------------------------------------------------------------
+
+
+class CollectionQuerySet(models.QuerySet["Collection"]):
+    def visible_to(self, user: object) -> CollectionQuerySet:
+        """The user's own collections and those shared with one of their cohorts."""
+        return self.filter(Q(owner=user) | Q(shared_with__memberships__resident=user)).distinct()
+
+
+class Collection(models.Model):
+    """A named set of cases a user keeps: private, or shared with one cohort."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collections"
+    )
+    name = models.CharField(max_length=120)
+    shared_with = models.ForeignKey(
+        Cohort,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="collections",
+        help_text="Empty: private. A cohort: its residents see the collection.",
+    )
+    cases: models.ManyToManyField[Case, CollectionItem] = models.ManyToManyField(
+        Case, through="CollectionItem", related_name="collections"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CollectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="collection_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("collections:collection_detail", args=[self.pk])
+
+
+class CollectionItem(models.Model):
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="items")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="collection_items")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "case"], name="collectionitem_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection} / {self.case.public_id}"

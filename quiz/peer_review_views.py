@@ -19,19 +19,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from quiz.reports.flags import FACILITY_BAND, case_flags, measured_cases
 from quiz.reports.statistics import MIN_N, counted_responses, item_statistics
-from teachingfile import review_services, roles, services
+from teachingfile import review_services, roles, services, spoilers
 from teachingfile.http import HtmxHttpRequest, safe_next
 from teachingfile.models import Case, Comment, Rating, StatusChange
 
 _LISTING_FIELDS = ("public_id", "status", "unknown_title", "owner")
-
-# What each target status is called on its button.
-_ACTION_LABELS = {
-    Case.Status.IN_REVIEW: "Submit for review",
-    Case.Status.PUBLISHED: "Publish",
-    Case.Status.DRAFT: "Return to draft",
-    Case.Status.RETIRED: "Retire",
-}
 
 
 class RatingForm(forms.Form):
@@ -93,9 +85,11 @@ def _case_review_context(request: HtmxHttpRequest, case: Case, **extra: Any) -> 
     own = ratings.filter(rater=request.user).first()
     context = {
         "case": case,
+        # Only while the case is a draft: that is when submitting asks for the check.
+        "spoilers": spoilers.case_spoilers(case) if case.status == Case.Status.DRAFT else [],
         "history": case.status_changes.select_related("by"),
         "actions": [
-            (status, _ACTION_LABELS[status])
+            (status, services.TRANSITION_LABELS[status])
             for status in services.allowed_transitions(case, request.user)
         ],
         "summary": summary,
@@ -131,8 +125,15 @@ def case_status(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     if to_status not in Case.Status.values:
         messages.error(request, "Choose one of the actions offered.")
         return redirect("peer_review:case_review", public_id=case.public_id)
+    back = request.POST.get("next", "")
     try:
-        services.case_transition(case=case, to_status=to_status, by=request.user, note=note)
+        services.case_transition(
+            case=case,
+            to_status=to_status,
+            by=request.user,
+            note=note,
+            spoilers_checked=request.POST.get("spoilers_checked") == "1",
+        )
     except PermissionDenied as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
@@ -145,6 +146,11 @@ def case_status(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     else:
         messages.success(
             request, f"{case.public_id} is now {Case.Status(to_status).label.lower()}."
+        )
+    # The authoring page posts here too and asks to come back (same-site paths only).
+    if back:
+        return redirect(
+            safe_next(request, reverse("peer_review:case_review", args=[case.public_id]))
         )
     return redirect("peer_review:case_review", public_id=case.public_id)
 

@@ -80,7 +80,7 @@ def resident_progress(user: Any, now: datetime | None = None) -> Progress:
     mine = reports.resident_topics(user.pk)
     cohort = reports.topics_of(settled_responses(cohort_member_ids(user)))
     topics = []
-    for key, title in (("modality", "Modality"), ("region", "Region"), ("category", "Category")):
+    for key, title in reports.TOPICS:
         theirs = {row["key"]: row["average"] for row in cohort[key]}
         rows = [{**row, "cohort_average": theirs.get(row["key"])} for row in mine[key]]
         topics.append({"key": key, "title": title, "rows": rows})

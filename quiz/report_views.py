@@ -149,11 +149,7 @@ def resident_detail(request: HtmxHttpRequest, resident_id: int) -> HttpResponse:
                 "rows": topics[key],
                 "chart": charts.bar_chart(topics[key], "average", 1.0),
             }
-            for key, title in (
-                ("modality", "Modality"),
-                ("region", "Region"),
-                ("category", "Category"),
-            )
+            for key, title in resident_reports.TOPICS
         ],
         "weeks": weeks,
         "week_chart": charts.line_chart(weeks),
@@ -172,6 +168,13 @@ def resident_csv(request: HtmxHttpRequest, resident_id: int) -> HttpResponse:
     )
     table = request.GET.get("table", "responses")
     name = resident.username
+    if table == "domain":  # coverage: cases answered per curriculum domain (issue 18)
+        rows = resident_reports.resident_topics(resident.pk)[table]
+        return csv_export.csv_response(
+            f"{name}-{table}.csv",
+            [table, "cases answered", "responses", "average score per answer"],
+            ([row["label"], row["cases"], row["n"], row["average"]] for row in rows),
+        )
     if table in ("modality", "region", "category"):
         rows = resident_reports.resident_topics(resident.pk)[table]
         return csv_export.csv_response(

@@ -30,9 +30,9 @@ from datetime import datetime
 from django.db.models import Count, Exists, F, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from quiz.models import Assignment, Attempt, Cohort, Quiz, Response
+from quiz.models import Assignment, Attempt, Cohort, Collection, Quiz, Response
 from teachingfile import roles
-from teachingfile.models import Case, Question
+from teachingfile.models import Case, CaseQuerySet, Question
 from teachingfile.roles import AnyUser, may_edit_case
 
 # ---------------------------------------------------------------- exams
@@ -183,20 +183,72 @@ def directs_resident(user: AnyUser, resident_id: int) -> bool:
     return directed_cohorts(user).filter(memberships__resident_id=resident_id).exists()
 
 
+# ---------------------------------------------------------------- quiz builder (issue 18)
+
+
+def may_build_quizzes(user: AnyUser) -> bool:
+    """Faculty and editors build quizzes; residents and directors do not."""
+    return roles.is_faculty(user)
+
+
+def may_edit_quiz(user: AnyUser, quiz: Quiz) -> bool:
+    """Editors edit any quiz; other faculty the quizzes they built."""
+    if roles.is_editor(user):
+        return True
+    return (
+        roles.is_faculty(user) and quiz.created_by_id is not None and quiz.created_by_id == user.pk
+    )
+
+
+def assignable_cohorts(user: AnyUser) -> QuerySet[Cohort]:
+    """Cohorts a quiz builder may assign to: faculty teach every cohort; directors theirs."""
+    if roles.is_faculty(user):
+        return Cohort.objects.select_related("program")
+    return directed_cohorts(user)
+
+
+def quiz_has_attempts(quiz: Quiz) -> bool:
+    """A quiz with attempts keeps its cases: removing one would change past scores."""
+    return Attempt.objects.filter(quiz=quiz).exists()
+
+
+# ---------------------------------------------------------------- collections (issue 18)
+
+
+def shareable_cohorts(user: AnyUser) -> QuerySet[Cohort]:
+    """Cohorts a user may share a collection with: their own, or (faculty) any they teach."""
+    if roles.is_faculty(user) or roles.is_director(user):
+        return assignable_cohorts(user)
+    if not user.is_authenticated:
+        return Cohort.objects.none()
+    return Cohort.objects.select_related("program").filter(memberships__resident=user)
+
+
+def collection_cases(user: AnyUser, collection: Collection) -> CaseQuerySet:
+    """The cases of a collection this user is entitled to see: a draft never leaks."""
+    return Case.objects.visible_to(user).filter(collection_items__collection=collection)
+
+
 __all__ = [
+    "assignable_cohorts",
     "attempt_is_running_exam",
     "attempt_reveal",
+    "collection_cases",
     "counting_responses",
     "directed_cohorts",
     "directs_resident",
     "earned_case_ids",
     "exam_running",
     "exam_running_for",
+    "may_build_quizzes",
     "may_edit_case",
+    "may_edit_quiz",
+    "quiz_has_attempts",
     "reveal_visible",
     "reveal_withheld_until",
     "revealed_cases",
     "running_exams",
+    "shareable_cohorts",
     "withheld_exams",
     "without_exam_drafts",
 ]

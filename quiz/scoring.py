@@ -5,12 +5,13 @@ See docs/scoring.md for the rules in words; the reveal quotes the `judgement` st
 
 from __future__ import annotations
 
-import string
-import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+
+# One normal form of free text for scoring, spoiler checks and answer grouping.
+from teachingfile.text import normalise as normalise
 
 # Below the match threshold but at least this similar: too close to call "wrong" by machine.
 GREY_ZONE_FLOOR = 60
@@ -30,26 +31,6 @@ class Outcome:
     judgement: str
     matched: str = ""
     similarity: int | None = None
-
-
-# Punctuation and symbols ("2°", "soft-tissue", "ca++") become spaces, so that a hyphen
-# joins or splits words the same way in the answer and in the accepted list.
-_PUNCTUATION = set(string.punctuation)
-
-
-def _is_separator(char: str) -> bool:
-    return char in _PUNCTUATION or unicodedata.category(char)[0] in "PSZ"
-
-
-def normalise(text: str, *, sort_words: bool = True) -> str:
-    """Casefold, strip accents, turn punctuation into spaces, collapse spaces, sort words."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    spaced = "".join(" " if _is_separator(char) else char for char in bare)
-    words = spaced.split()
-    if sort_words:
-        words.sort()
-    return " ".join(words)
 
 
 def similarity(answer: str, accepted: str) -> int:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from quiz import flag_views, views
+from quiz import builder_views, flag_views, views
 
 app_name = "quiz"
 
@@ -18,6 +18,21 @@ urlpatterns = [
     path("responses/<int:pk>/self-assess/", views.response_self_assess, name="self_assess"),
     path("quizzes/", views.quiz_list, name="quiz_list"),
     path("quizzes/<int:pk>/", views.quiz_detail, name="quiz_detail"),
+    # --- quiz builder (issue 18) ---
+    path("quizzes/new/", builder_views.quiz_new, name="quiz_new"),
+    path("quizzes/<int:pk>/edit/", builder_views.quiz_edit, name="quiz_edit"),
+    path("quizzes/<int:pk>/copy/", builder_views.quiz_copy, name="quiz_copy"),
+    path(
+        "quizzes/<int:pk>/edit/items/<int:item_pk>/move/",
+        builder_views.quiz_item_move,
+        name="quiz_item_move",
+    ),
+    path(
+        "quizzes/<int:pk>/edit/items/<int:item_pk>/remove/",
+        builder_views.quiz_item_remove,
+        name="quiz_item_remove",
+    ),
+    # --- end quiz builder ---
     path("quizzes/<int:pk>/start/", views.quiz_start, name="quiz_start"),
     path(
         "quizzes/<int:pk>/attempts/<int:attempt_pk>/",

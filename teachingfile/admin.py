@@ -25,6 +25,7 @@ from teachingfile.models import (
     Case,
     Choice,
     Comment,
+    CurriculumDomain,
     DifferentialDiagnosis,
     Figure,
     Keyword,
@@ -369,11 +370,25 @@ def _download(data: bytes, filename: str, content_type: str) -> Any:
     return response
 
 
+class CaseForm(forms.ModelForm):
+    class Meta:
+        model = Case
+        fields = ["modalities"]  # the admin passes the fieldsets' fields
+        widgets = {"domains": forms.CheckboxSelectMultiple}
+
+    def clean_modalities(self) -> str:
+        # Authors may type "XR" or "MRI": stored as DICOM codes (teachingfile.vocab).
+        from teachingfile.vocab import normalise_modalities
+
+        return normalise_modalities(self.cleaned_data.get("modalities", ""))
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
+    form = CaseForm
     list_display = ["public_id", "unknown_title", "known_title", "status", "owner", "updated_at"]
     list_display_links = ["public_id", "unknown_title"]
-    list_filter = ["status", "region", "category", "diagnostic_certainty", "owner"]
+    list_filter = ["status", "region", "category", "domains", "diagnostic_certainty", "owner"]
     search_fields = ["public_id", "unknown_title", "known_title", "diagnosis", "acr_code"]
     list_select_related = ["owner"]
     formfield_overrides = URL_HTTPS
@@ -409,6 +424,7 @@ class CaseAdmin(admin.ModelAdmin):
                     ("patient_age", "patient_sex"),
                     "modalities",
                     ("region", "category"),
+                    "domains",
                     "progressive",
                 ],
             },
@@ -516,6 +532,32 @@ class CaseAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return roles.is_editor(request.user) and super().has_delete_permission(request, obj)
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        # The authoring panel (issue 18): spoiler warnings, "Submit for review", the
+        # preview and the status history with reviewers' notes, on the form itself.
+        from teachingfile.spoilers import case_spoilers
+
+        case = Case.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        if case is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "authoring": {
+                    "spoilers": case_spoilers(case),
+                    "actions": [
+                        (status, services.TRANSITION_LABELS[Case.Status(status)])
+                        for status in services.allowed_transitions(case, request.user)
+                    ],
+                    "history": case.status_changes.select_related("by"),
+                },
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request: HttpRequest, obj: Case, form: Any, change: bool) -> None:
         if not change:
             obj.public_id = services.next_public_id()
@@ -532,6 +574,7 @@ class CaseAdmin(admin.ModelAdmin):
             from teachingfile.search.services import index_case
 
             index_case(form.instance)
+            self._warn_spoilers(request, form.instance)
         except Exception:
             # The admin's transaction undoes the rows, but not the image files the figure
             # forms already wrote: remove them, or a failed save leaves orphans in storage.
@@ -545,6 +588,22 @@ class CaseAdmin(admin.ModelAdmin):
                 ]
             )
             raise
+
+    def _warn_spoilers(self, request: HttpRequest, case: Case) -> None:
+        """Saving a draft only warns: each pre-reveal field that names the diagnosis."""
+        from teachingfile.spoilers import case_spoilers
+
+        file_names = [upload.name for upload in request.FILES.values()]
+        for warning in case_spoilers(case, file_names=file_names):
+            messages.warning(
+                request,
+                format_html(
+                    "Possible spoiler in {}: {} (matches {})",
+                    warning.field,
+                    warning.highlighted,
+                    ", ".join(sorted(warning.sources)),
+                ),
+            )
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         try:
@@ -597,6 +656,14 @@ class QuestionAdmin(admin.ModelAdmin):
 @admin.register(Keyword)
 class KeywordAdmin(admin.ModelAdmin):
     search_fields = ["name"]
+
+
+@admin.register(CurriculumDomain)
+class CurriculumDomainAdmin(admin.ModelAdmin):
+    # The program's own curriculum list (issue 18); seeded with the ABR domains.
+    list_display = ["name", "code", "order", "is_active", "source"]
+    list_editable = ["order", "is_active"]
+    prepopulated_fields = {"code": ["name"]}
 
 
 @admin.register(Series)

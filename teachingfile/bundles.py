@@ -34,6 +34,7 @@ from teachingfile.models import (
     Case,
     Choice,
     Comment,
+    CurriculumDomain,
     DifferentialDiagnosis,
     Figure,
     Keyword,
@@ -44,6 +45,7 @@ from teachingfile.models import (
     Series,
     StatusChange,
 )
+from teachingfile.vocab import map_modalities
 
 FORMAT = "teachingfile-bundle"
 VERSION = 1
@@ -125,6 +127,7 @@ def case_document(case: Case) -> dict[str, Any]:
     entry = _row(case)
     entry["keywords"] = sorted(k.name for k in case.keywords.all())
     entry["companions"] = sorted(c.public_id for c in case.companions.all())
+    entry["domains"] = sorted(d.code for d in case.domains.all())  # issue 18
     for key, model in _CHILDREN:
         rows = model.objects.filter(case=case).order_by("pk").select_related()
         entry[key] = [_row(row, skip=["case"]) for row in rows]
@@ -307,11 +310,18 @@ def _restore_case(
     plain = {
         k: v
         for k, v in entry.items()
-        if k not in {"keywords", "companions", "series", "figures", "questions"}
+        if k not in {"keywords", "companions", "domains", "series", "figures", "questions"}
         and k not in dict(_CHILDREN)
     }
     case = Case()
     _assign(case, plain, users)
+    # Bundles written before issue 18 hold free-text modalities: store DICOM codes, and keep
+    # a word that maps to none where the author will see it.
+    codes, unknown = map_modalities(case.modalities)
+    case.modalities = " ".join(codes)
+    if unknown:
+        note = "Modality not recognised on import: " + " ".join(unknown)
+        case.unplaced = f"{case.unplaced}\n\n{note}".strip()
     if renumber:
         case.public_id = services.next_public_id()
     case.save()
@@ -321,6 +331,7 @@ def _restore_case(
             updated_at=Case._meta.get_field("updated_at").to_python(entry["updated_at"])
         )
     case.keywords.set([Keyword.objects.get_or_create(name=name)[0] for name in entry["keywords"]])
+    case.domains.set(CurriculumDomain.objects.filter(code__in=entry.get("domains", [])))
     for key, model in _CHILDREN:
         for row in entry.get(key, []):
             obj = model(case=case)

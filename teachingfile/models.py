@@ -11,21 +11,21 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from teachingfile.vocab import (
+    DicomModality,
+    group_labels,
+    group_regex,
+    validate_modalities,
+)
+from teachingfile.vocab import (
+    Modality as Modality,  # re-exported: reports and filters import it from here
+)
+
 if TYPE_CHECKING:
     from teachingfile.roles import AnyUser
 
+
 PUBLIC_ID_VALIDATOR = RegexValidator(r"^tf-\d{4,}$", "Public ids look like tf-0001.")
-
-
-class Modality(models.TextChoices):
-    XR = "XR", "Radiography"
-    CT = "CT", "CT"
-    MR = "MR", "MRI"
-    US = "US", "Ultrasound"
-    NM = "NM", "Nuclear medicine"
-    PET = "PET", "PET"
-    MG = "MG", "Mammography"
-    FL = "FL", "Fluoroscopy"
 
 
 class Region(models.TextChoices):
@@ -69,6 +69,25 @@ class Certainty(models.TextChoices):
     PROBABLE = "probable", "Probable"
 
 
+class CurriculumDomain(models.Model):
+    """A domain of the curriculum map (issue 18): admin-managed, seeded with the ABR list.
+
+    docs/curriculum.md names the source of the seeded list and its year.
+    """
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120, unique=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    source = models.CharField(max_length=200, blank=True, help_text="Where the list comes from.")
+    is_active = models.BooleanField(default=True, help_text="Offered for new tags and filters.")
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Keyword(models.Model):
     name = models.CharField(max_length=100, unique=True)
 
@@ -91,9 +110,9 @@ class CaseQuerySet(models.QuerySet["Case"]):
             return self.all()
         return self.published()
 
-    def with_modality(self, code: str) -> CaseQuerySet:
-        # Codes are stored space-separated; match whole codes only.
-        return self.filter(modalities__regex=rf"(^| ){code}( |$)")
+    def with_modality(self, group: str) -> CaseQuerySet:
+        # DICOM codes are stored space-separated; match whole codes of the display group.
+        return self.filter(modalities__regex=group_regex(group))
 
     def for_listing(self) -> CaseQuerySet:
         # Only what the library list shows: the reveal's long text stays in the database.
@@ -135,7 +154,11 @@ class Case(models.Model):
     )
     patient_sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
     modalities = models.CharField(
-        max_length=60, blank=True, help_text="Space-separated modality codes, first = main."
+        max_length=60,
+        blank=True,
+        validators=[validate_modalities],
+        help_text="Space-separated DICOM modality codes (CR DX CT MR US NM PT MG XA RF), "
+        "first = main.",
     )
     region = models.CharField(max_length=20, choices=Region.choices, blank=True, db_index=True)
     category = models.CharField(max_length=20, choices=Category.choices, blank=True, db_index=True)
@@ -159,6 +182,13 @@ class Case(models.Model):
     follow_up = models.TextField(blank=True)
     acr_code = models.CharField("ACR index code", max_length=20, blank=True, db_index=True)
     keywords = models.ManyToManyField(Keyword, blank=True, related_name="cases")
+    # Curriculum map (issue 18).
+    domains = models.ManyToManyField(
+        CurriculumDomain,
+        blank=True,
+        related_name="cases",
+        help_text="Curriculum domains the case teaches (docs/curriculum.md).",
+    )
     companions = models.ManyToManyField("self", blank=True, symmetrical=True)
     companion_note = models.CharField(
         max_length=300, blank=True, help_text="Companion cases outside this library."
@@ -218,8 +248,7 @@ class Case(models.Model):
 
     @property
     def modality_labels(self) -> list[str]:
-        labels = dict(Modality.choices)
-        return [labels.get(code, code) for code in self.modality_codes]
+        return group_labels(self.modality_codes)
 
     @property
     def age_sex(self) -> str:
@@ -310,7 +339,7 @@ class Series(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="series")
     name = models.CharField(max_length=120)
-    modality = models.CharField(max_length=4, choices=Modality.choices, blank=True)
+    modality = models.CharField(max_length=4, choices=DicomModality.choices, blank=True)
 
     class Meta:
         verbose_name_plural = "series"

@@ -62,6 +62,15 @@ def _may_review(user: User, case: Case) -> bool:
     return roles.is_faculty(user) and (case.owner_id != user.pk or roles.is_editor(user))
 
 
+# What each target status is called on its button (review page, authoring panel).
+TRANSITION_LABELS = {
+    Status.IN_REVIEW: "Submit for review",
+    Status.PUBLISHED: "Publish",
+    Status.DRAFT: "Return to draft",
+    Status.RETIRED: "Retire",
+}
+
+
 def allowed_transitions(case: Case, user: User) -> list[str]:
     """Statuses this user may move the case to now, in the order the UI offers them."""
     allowed: list[str] = []
@@ -95,8 +104,20 @@ def case_touch(case: Case) -> None:
 
 
 @transaction.atomic
-def case_transition(*, case: Case, to_status: str, by: User, note: str = "") -> StatusChange:
-    """Move a case through draft -> in review -> published -> retired, recording who and why."""
+def case_transition(
+    *,
+    case: Case,
+    to_status: str,
+    by: User,
+    note: str = "",
+    spoilers_checked: bool = False,
+) -> StatusChange:
+    """Move a case through draft -> in review -> published -> retired, recording who and why.
+
+    Leaving draft needs the author's acknowledgement of any spoiler warning
+    (`spoilers_checked`), given with this very request; the acknowledgement is recorded
+    in the status change's note.
+    """
     case = Case.objects.select_for_update().get(pk=case.pk)
     if to_status not in allowed_transitions(case, by):
         raise PermissionDenied(
@@ -105,6 +126,19 @@ def case_transition(*, case: Case, to_status: str, by: User, note: str = "") -> 
         )
     if to_status in (Status.IN_REVIEW, Status.PUBLISHED):
         case_check_complete(case)
+    if case.status == Status.DRAFT and to_status in (Status.IN_REVIEW, Status.PUBLISHED):
+        from teachingfile.spoilers import case_spoilers
+
+        found = case_spoilers(case)
+        words = sorted({word for warning in found for word in warning.words}, key=str.lower)
+        if words and not spoilers_checked:
+            raise ValidationError(
+                f"{case.public_id} may give its diagnosis away before the reveal "
+                f'({", ".join(words)}): check the warnings and confirm "I checked these".'
+            )
+        if words:
+            note = f"{note}\n\nSpoiler warnings checked by the author: {', '.join(words)}."
+            note = note.strip()
     returning = case.status == Status.IN_REVIEW and to_status == Status.DRAFT
     if returning and case.owner_id != by.pk and not note.strip():
         raise ValidationError("Say what needs changing when you send a case back.")
@@ -345,9 +379,9 @@ def _new_neutral_series(case: Case, info: dict[str, Any]) -> Series:
     while Series.objects.filter(case=case, name=name).exists():
         n += 1
         name = f"{base} ({n})"
-    from teachingfile.models import Modality
+    from teachingfile.vocab import DicomModality
 
-    code = modality if modality in Modality.values else ""
+    code = modality if modality in DicomModality.values else ""
     return Series.objects.create(case=case, name=name, modality=code)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import string
+import unicodedata
+
 import markdown as md
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -55,3 +58,23 @@ def render_markdown(text: str) -> SafeString:
 def plain_text(text: str) -> str:
     """Markdown source without its markup, for snippets and search."""
     return nh3.clean(md.markdown(text or ""), tags=set()).strip()
+
+
+# Punctuation and symbols ("2°", "soft-tissue", "ca++") become spaces, so that a hyphen
+# joins or splits words the same way in the answer and in the accepted list.
+_PUNCTUATION = set(string.punctuation)
+
+
+def _is_separator(char: str) -> bool:
+    return char in _PUNCTUATION or unicodedata.category(char)[0] in "PSZ"
+
+
+def normalise(text: str, *, sort_words: bool = True) -> str:
+    """Casefold, strip accents, turn punctuation into spaces, collapse spaces, sort words."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    spaced = "".join(" " if _is_separator(char) else char for char in bare)
+    words = spaced.split()
+    if sort_words:
+        words.sort()
+    return " ".join(words)

@@ -20,6 +20,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("reports/", include("quiz.report_urls")),
     path("grading/", include("quiz.grading_urls")),
     path("cohorts/", include("quiz.cohort_urls")),
+    path("collections/", include("quiz.collection_urls")),  # issue 18
     path("", include("quiz.peer_review_urls")),
     path("search/", include("teachingfile.search.urls")),
     path("live/", include("live.urls")),

@@ -27,7 +27,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from quiz.models import Attempt, Cohort, Membership, Quiz, QuizItem, Response, ReviewCard
+from quiz.models import (
+    Attempt,
+    Cohort,
+    Collection,
+    CollectionItem,
+    Membership,
+    Quiz,
+    QuizItem,
+    Response,
+    ReviewCard,
+)
 from teachingfile import roles
 from teachingfile.models import (
     AcceptedAnswer,
@@ -64,6 +74,7 @@ class World:
     resident_response: Response | None = None
     comment: Comment | None = None
     live: Any = None  # live conference: a session whose participants grow with the data
+    collection: Collection | None = None  # issue 18: every case is saved in it
 
     @property
     def answered_case(self) -> Case:
@@ -87,7 +98,7 @@ def _add_cases(world: World, count: int) -> list[Case]:
             diagnosis=f"Diagnosis {index}",
             findings="Findings **here**.",
             discussion="Discussion.\n\n- one\n- two",
-            modalities="XR CT",
+            modalities="DX CT",
             region="musculoskeletal",
             category="metabolic",
             patient_age=40 + index % 40,
@@ -126,6 +137,8 @@ def _add_cases(world: World, count: int) -> list[Case]:
             case=case, author=world.other_resident, body="Nice case."
         )
         QuizItem.objects.create(quiz=world.quiz, case=case, order=index)
+        if world.collection is not None:
+            CollectionItem.objects.create(collection=world.collection, case=case)
         new.append(case)
     world.cases.extend(new)
     return new
@@ -196,6 +209,7 @@ def _build(cohort: Cohort, resident: AbstractUser, other: AbstractUser, faculty:
         user=resident, quiz=world.quiz, finished_at=now, score=0.5
     )
     world.open_attempt = Attempt.objects.create(user=resident, quiz=world.quiz)
+    world.collection = Collection.objects.create(owner=faculty, name="Saved", shared_with=cohort)
     _add_cases(world, 2)
     world.live = _live_session(world)
     _grow(world, SMALL - 2)
@@ -295,7 +309,7 @@ PAGES: dict[str, Page] = {
         8, ("resident",), lambda w: {"pk": w.quiz.pk, "attempt_pk": w.open_attempt.pk}
     ),
     # A resident's own progress, beside the cohort's averages (issue #12).
-    "quiz:progress": Page(15, ("resident", "other_resident")),
+    "quiz:progress": Page(17, ("resident", "other_resident")),  # issue 18: + by domain, twice
     "quiz:review_queue": Page(11, ("resident",)),
     "quiz:review_feedback": Page(12, ("resident",), lambda w: {"pk": w.resident_response.pk}),
     "reports:reports_home": Page(9, ("director",)),
@@ -331,6 +345,15 @@ PAGES: dict[str, Page] = {
     "live:present_stage": Page(11, ("faculty",), _live),
     "live:present_counts": Page(11, ("faculty",), _live),
     "live:results": Page(8, ("faculty", "director"), _live),
+    # Quiz builder and collections (issue 18): the builder reads the bands of every match
+    # in two queries (measured facility, ratings), whatever the number of cases.
+    "quiz:quiz_new": Page(12, ("faculty",)),
+    "quiz:quiz_new@filtered": Page(12, ("faculty",), query="region=musculoskeletal&band=medium"),
+    "quiz:quiz_edit": Page(10, ("faculty",), _quiz),
+    "collections:collection_list": Page(6, ("resident", "faculty")),
+    "collections:collection_detail": Page(
+        10, ("resident", "faculty"), lambda w: {"pk": w.collection.pk}
+    ),
     # Django's own account pages.
     "login": Page(2, ("anonymous",)),
     "password_change": Page(4, ("resident",)),

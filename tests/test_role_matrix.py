@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from live.services import participant_join, session_step
 from people.models import Invitation, token_digest
-from quiz.models import Response
+from quiz.models import Collection, CollectionItem, Response
 from teachingfile import roles
 from teachingfile.models import Case
 from tests.factories import (
@@ -141,6 +141,20 @@ MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "live:present_counts": ("GET", (LOGIN, 404, 404, 200, 404, 404, 404)),
     "live:control": ("POST", (LOGIN, 404, 404, 422, 404, 404, 404)),
     "live:results": ("GET", (LOGIN, 404, 404, 200, 404, 200, 404)),
+    # Quiz builder (issue 18): faculty and editors; the sample quiz was built by nobody,
+    # so only the editor may edit it. It has an attempt: its cases cannot be removed (422).
+    "quiz:quiz_new": ("GET", (LOGIN, 404, 404, 200, 200, 404, 404)),
+    "quiz:quiz_edit": ("GET", (LOGIN, 404, 404, 404, 200, 404, 404)),
+    "quiz:quiz_copy": ("POST", (LOGIN, 404, 404, 404, 302, 404, 404)),
+    "quiz:quiz_item_move": ("POST", (LOGIN, 404, 404, 404, 422, 404, 404)),
+    "quiz:quiz_item_remove": ("POST", (LOGIN, 404, 404, 404, 422, 404, 404)),
+    # Collections (issue 18): farid's collection is shared with rosa's cohort.
+    "collections:collection_list": ("GET", (LOGIN, 200, 200, 200, 200, 200, 200)),
+    "collections:collection_detail": ("GET", (LOGIN, 200, 404, 200, 404, 404, 404)),
+    "collections:collection_quiz": ("POST", (LOGIN, 404, 404, 302, 404, 404, 404)),
+    "collections:collection_remove": ("POST", (LOGIN, 404, 404, 302, 404, 404, 404)),
+    # An empty form names no collection: refused, back to the case page with the message.
+    "collections:collect": ("POST", (LOGIN, 302, 302, 302, 302, 302, 302)),
     # The admin: staff only; residents are not staff and are sent to the admin login.
     "admin:index": ("GET", (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200)),
 }
@@ -198,7 +212,10 @@ def world(db: None) -> dict[str, Any]:
     live = make_live_session(people["faculty"], [case], program=home.program)
     participant_join(code=live.code, user=people["resident"])
     session_step(session=live, action="next", by=people["faculty"])
+    collection = Collection.objects.create(owner=people["faculty"], name="Shared", shared_with=home)
+    CollectionItem.objects.create(collection=collection, case=case)
     return {
+        "collection": collection,
         "live": live,
         "people": people,
         "case": case,
@@ -248,6 +265,14 @@ def _url(name: str, w: dict[str, Any]) -> str:
         "peer_review:case_status": [case.public_id],
         "peer_review:case_rating": [case.public_id],
         "peer_review:comment_visibility": [w["comment"].pk],
+        "quiz:quiz_edit": [quiz.pk],
+        "quiz:quiz_copy": [quiz.pk],
+        "quiz:quiz_item_move": [quiz.pk, quiz.items.first().pk],
+        "quiz:quiz_item_remove": [quiz.pk, quiz.items.first().pk],
+        "collections:collection_detail": [w["collection"].pk],
+        "collections:collection_quiz": [w["collection"].pk],
+        "collections:collection_remove": [w["collection"].pk, case.pk],
+        "collections:collect": [case.public_id],
         "password_reset_confirm": ["MQ", "set-password"],
         **{
             f"live:{name}": [w["live"].code]

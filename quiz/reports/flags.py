@@ -92,7 +92,7 @@ def _measure() -> dict[int, _Measured]:
 
 def measured_cases() -> tuple[datetime, dict[int, _Measured]]:
     """The cached measurement and when it was made (computed now when missing or expired)."""
-    cached = cache.get(_CACHE_KEY)
+    cached: tuple[datetime, dict[int, _Measured]] | None = cache.get(_CACHE_KEY)
     if cached is None:
         cached = (timezone.now(), _measure())
         cache.set(_CACHE_KEY, cached, CACHE_SECONDS)

@@ -19,17 +19,22 @@ from quiz import rules
 from quiz.models import Response
 from quiz.reports.cohort import resident_score_stats
 from teachingfile.models import Category, Modality, Region
+from teachingfile.vocab import MODALITY_GROUPS
 
 
-def _modality_filter(code: str) -> Q:
-    # Codes are stored space-separated ("CT MR"); match whole codes without a regex so that
-    # SQLite and PostgreSQL run the same plain LIKE.
-    return (
-        Q(case__modalities=code)
-        | Q(case__modalities__startswith=f"{code} ")
-        | Q(case__modalities__endswith=f" {code}")
-        | Q(case__modalities__contains=f" {code} ")
-    )
+def _modality_filter(group: str) -> Q:
+    # DICOM codes are stored space-separated ("CT MR"); match whole codes of the display
+    # group (CR or DX for Radiography) without a regex, so SQLite and PostgreSQL run the
+    # same plain LIKE.
+    found = Q()
+    for code in MODALITY_GROUPS[group]:
+        found |= (
+            Q(case__modalities=code)
+            | Q(case__modalities__startswith=f"{code} ")
+            | Q(case__modalities__endswith=f" {code}")
+            | Q(case__modalities__contains=f" {code} ")
+        )
+    return found
 
 
 def settled_responses(user_ids: Any) -> QuerySet[Response]:
@@ -63,8 +68,17 @@ def resident_summary(resident_id: int, now: datetime | None = None) -> dict[str,
     }
 
 
+# The topics a resident's answers are broken down by, in the order pages show them.
+TOPICS = (
+    ("modality", "Modality"),
+    ("region", "Region"),
+    ("category", "Category"),
+    ("domain", "Curriculum domain"),  # issue 18: coverage of the curriculum map
+)
+
+
 def resident_topics(resident_id: int) -> dict[str, list[dict[str, Any]]]:
-    """Mean score and count by modality, region and category: three queries."""
+    """Mean score and count by modality, region, category and domain: four queries."""
     return topics_of(settled_responses([resident_id]))
 
 
@@ -103,10 +117,24 @@ def topics_of(responses: QuerySet[Response]) -> dict[str, list[dict[str, Any]]]:
             for row in rows
         ]
 
+    # Coverage of the curriculum map: a case counts once per domain it is tagged with.
+    by_domain = [
+        {
+            "key": row["key"],
+            "label": row["name"] or "No domain",
+            "n": row["n"],
+            "cases": row["cases"],
+            "average": row["average"],
+        }
+        for row in responses.values(key=F("case__domains__code"), name=F("case__domains__name"))
+        .annotate(n=Count("id"), cases=Count("case", distinct=True), average=Avg("score"))
+        .order_by("case__domains__order", "key")
+    ]
     return {
         "modality": by_modality,
         "region": grouped("region", dict(Region.choices)),
         "category": grouped("category", dict(Category.choices)),
+        "domain": by_domain,
     }
 
 

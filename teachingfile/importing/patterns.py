@@ -11,7 +11,8 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from teachingfile.models import Modality, Region
+from teachingfile.models import Region
+from teachingfile.vocab import DicomModality
 
 HEADINGS: dict[str, str] = {
     "history": "presentation",
@@ -163,14 +164,17 @@ INITIAL_NAME = re.compile(r"^[A-Z]\.\s*(?:[A-Z]\.\s*)?[A-Z][\w'’-]+,?$")
 SENTENCE_END = re.compile(r"(?<!\bFig)(?<!\bDr)(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)[.!?](?=\s+[A-Z(])")
 
 MODALITY_WORDS: list[tuple[str, re.Pattern[str]]] = [
-    (Modality.NM, re.compile(r"bone scan|scintigra|Tc-?99m|\bMDP\b|nuclear medicine|SPECT", re.I)),
-    (Modality.PET, re.compile(r"\bPET\b|FDG")),
-    (Modality.CT, re.compile(r"\bCT\b|computed tomograph", re.I)),
-    (Modality.MR, re.compile(r"\bMRI?\b|magnetic resonance", re.I)),
-    (Modality.XR, re.compile(r"radiograph|X-ray|plain film", re.I)),
-    (Modality.US, re.compile(r"ultraso|sonograph", re.I)),
-    (Modality.MG, re.compile(r"mammogra", re.I)),
-    (Modality.FL, re.compile(r"fluoroscop", re.I)),
+    (
+        DicomModality.NM,
+        re.compile(r"bone scan|scintigra|Tc-?99m|\bMDP\b|nuclear medicine|SPECT", re.I),
+    ),
+    (DicomModality.PT, re.compile(r"\bPET\b|FDG")),
+    (DicomModality.CT, re.compile(r"\bCT\b|computed tomograph", re.I)),
+    (DicomModality.MR, re.compile(r"\bMRI?\b|magnetic resonance", re.I)),
+    (DicomModality.DX, re.compile(r"radiograph|X-ray|plain film", re.I)),
+    (DicomModality.US, re.compile(r"ultraso|sonograph", re.I)),
+    (DicomModality.MG, re.compile(r"mammogra", re.I)),
+    (DicomModality.RF, re.compile(r"fluoroscop", re.I)),
 ]
 REGION_WORDS: list[tuple[str, re.Pattern[str]]] = [
     (Region.MUSCULOSKELETAL, re.compile(r"skeletal|musculoskeletal|bone|joint", re.I)),

@@ -45,7 +45,7 @@ def test_the_demo_resident_takes_the_demo_practice_quiz_with_the_keyboard(
     new_page: Callable[..., Any], live_server: Any
 ) -> None:
     seed_demo()
-    quiz = Quiz.objects.get(mode=Quiz.Mode.PRACTICE, title__startswith="Soft-tissue")
+    quiz = Quiz.objects.get(mode=Quiz.Mode.PRACTICE, title__startswith="Mixed unknowns")
     count = quiz.items.count()
     page = new_page()
     log_in(page, live_server.url, "resident", "demo")

@@ -351,7 +351,9 @@ def test_after_the_reveal_the_new_viewer_toggles_the_annotated_image(
 
     case = answerable_case()
     shown = case.figures.get()
-    figure_set_image(figure=shown, data=_png(60, "ARROW"), filename="b.png", annotated=True)
+    figure_set_image(
+        figure=shown, data=png_bytes(60, (400, 300), text="ARROW"), filename="b.png", annotated=True
+    )
     root = _open(page, f"{live_server.url}/cases/{case.public_id}/")
     choice = page.get_by_label("Vascular calcification")
     root.focus()

@@ -40,3 +40,17 @@ def test_seed_demo_sets_up_accounts_cases_and_an_assigned_quiz() -> None:
     before = _counts()
     call_command("seed_demo")
     assert _counts() == before
+
+
+@pytest.mark.django_db
+def test_the_demo_quiz_titles_give_no_case_away() -> None:
+    # issue 18: "Soft-tissue calcification" named the theme of every case in the quiz.
+    from teachingfile.spoilers import quiz_spoilers
+
+    call_command("seed_demo")
+    quizzes = list(Quiz.objects.prefetch_related("cases"))
+    assert len(quizzes) == 2
+    for quiz in quizzes:
+        assert quiz_spoilers(quiz.title, quiz.description, quiz.cases.all()) == [], quiz.title
+    old = quiz_spoilers("Soft-tissue calcification: five unknowns", "", quizzes[0].cases.all())
+    assert old  # the check would have caught the old title

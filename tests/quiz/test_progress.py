@@ -49,7 +49,7 @@ def test_progress_shows_topics_beside_the_cohort_and_agrees_with_the_director(
     peer = make_user("petra", roles.RESIDENT)
     MembershipFactory(cohort=cohort, resident=peer)
     ct = [_case(modalities="CT", region="chest", category="metabolic") for _ in range(2)]
-    xr = _case(modalities="XR", region="musculoskeletal", category="metabolic")
+    xr = _case(modalities="DX", region="musculoskeletal", category="metabolic")
     _answer(resident, ct[0][0], ct[0][1], ct[0][2])  # right
     _answer(resident, ct[1][0], ct[1][1], ct[1][3])  # wrong
     _answer(resident, xr[0], xr[1], xr[2])  # right

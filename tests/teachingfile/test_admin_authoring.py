@@ -191,3 +191,34 @@ def test_a_question_weighs_its_maximum_mark_and_one_when_left_empty(
     )
     assert form.is_valid(), form.errors
     assert form.cleaned_data["max_mark"] == stored
+
+
+@pytest.mark.django_db
+def test_saving_a_draft_with_a_spoiler_only_warns(client: Client, faculty: AbstractUser) -> None:
+    # issue 18: the alt text and an uploaded file's name give the diagnosis away.
+    gout = _png(90)
+    gout.name = "tophaceous-gout.png"
+    data = _case_form(
+        known_title="Tophaceous gout",
+        diagnosis="Tophaceous gout",
+        **{"figures-0-alt_text": "Gouty elbow", "figures-0-upload": gout},
+    )
+    client.force_login(faculty)
+    response = client.post("/admin/teachingfile/case/add/", data, follow=True)
+    case = Case.objects.get(unknown_title="58-year-old man with calf pain")
+    assert case.status == Case.Status.DRAFT  # saved
+    warnings = [str(m) for m in response.context["messages"]]
+    assert any("Fig. 1: alt text" in m and "<mark>Gouty</mark>" in m for m in warnings)
+    assert any("Uploaded file name" in m for m in warnings)
+
+
+@pytest.mark.django_db
+def test_the_authoring_form_stores_dicom_codes(client: Client, faculty: AbstractUser) -> None:
+    client.force_login(faculty)
+    client.post("/admin/teachingfile/case/add/", _case_form(modalities="XR mri"))
+    assert Case.objects.get().modalities == "DX MR"
+    response = client.post(
+        "/admin/teachingfile/case/add/", _case_form(modalities="CT gamma", unknown_title="B")
+    )
+    assert response.status_code == 200 and "Unknown modality gamma" in response.content.decode()
+    assert Case.objects.count() == 1

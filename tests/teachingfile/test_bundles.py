@@ -211,3 +211,29 @@ def test_residents_cannot_reach_the_admin_action(client: Client, resident: Abstr
     )
     assert response.status_code == 302
     assert "zip" not in response.get("Content-Type", "")
+
+
+def test_domains_travel_and_an_old_bundle_gets_dicom_modalities() -> None:
+    from teachingfile.models import CurriculumDomain
+
+    case = CaseFactory(modalities="CT")
+    case.domains.set(CurriculumDomain.objects.filter(code__in=["thoracic", "physics"]))
+    bundle = export_bundle_bytes(Case.objects.all())
+    # Rewrite the document as a bundle from before issue 18 would have it.
+    with zipfile.ZipFile(io.BytesIO(bundle)) as old:
+        members = {name: old.read(name) for name in old.namelist()}
+    document = json.loads(members["case-bundle.json"])
+    document["cases"][0]["modalities"] = "XR gamma"
+    members["case-bundle.json"] = json.dumps(document).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as new:
+        for name, data in members.items():
+            new.writestr(name, data)
+    Case.objects.all().delete()
+
+    import_bundle(out.getvalue())
+
+    restored = Case.objects.get()
+    assert restored.modalities == "DX"
+    assert "gamma" in restored.unplaced
+    assert sorted(restored.domains.values_list("code", flat=True)) == ["physics", "thoracic"]

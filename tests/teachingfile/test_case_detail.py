@@ -29,7 +29,8 @@ SEED_IDS = [f"tf-000{n}" for n in range(1, 6)]
 # A cold page (the case's rows not yet cached for its version) loads them with plain
 # prefetches; a warm one reads them from the cache and asks only for the learner's rows.
 # Every page also counts the resident's due reviews for the menu.
-MAX_QUERIES = 14
+# Issue 18: + the user's collections for "Add to collection".
+MAX_QUERIES = 15
 MAX_WARM_QUERIES = 7
 # The reveal adds its comments, companions, ratings, similar cases and choice shares.
 MAX_REVEALED_QUERIES = 13

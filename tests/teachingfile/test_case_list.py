@@ -52,7 +52,7 @@ def test_faculty_see_drafts_and_filter_by_status(client: Client, faculty: Abstra
 @pytest.mark.django_db
 def test_it_filters_by_modality_region_and_category(client: Client, resident: AbstractUser) -> None:
     CaseFactory(unknown_title="Bone scan case", modalities="NM CT", region="chest")
-    CaseFactory(unknown_title="Radiograph case", modalities="XR", region="musculoskeletal")
+    CaseFactory(unknown_title="Radiograph case", modalities="CR", region="musculoskeletal")
     client.force_login(resident)
     body = client.get("/cases/?modality=CT").content.decode()
     assert "Bone scan case" in body and "Radiograph case" not in body
@@ -83,4 +83,4 @@ def test_it_makes_the_same_number_of_queries_for_5_and_200_cases(
     CaseFactory.create_batch(195)
     with_two_hundred = _queries_for(client, "/cases/")
     assert with_five == with_two_hundred
-    assert with_two_hundred <= 6
+    assert with_two_hundred <= 7  # issue 18: + the curriculum domains of the filter

@@ -25,7 +25,8 @@ from django.utils import timezone
 
 from quiz.models import Assignment, Attempt, Cohort, Membership, Program, Quiz, QuizItem, Response
 from teachingfile import roles
-from teachingfile.models import Case, Category, Modality, Question, Region
+from teachingfile.models import Case, Category, Question, Region
+from teachingfile.vocab import DicomModality
 
 SCALES = {
     "full": {"residents": 200, "cases": 2000, "responses": 1_000_000},
@@ -110,7 +111,7 @@ def _cases(n: int, rng: np.random.Generator) -> tuple[list[Case], list[Question]
         if digits.isdigit():
             highest = max(highest, int(digits))
     now = timezone.now()
-    modalities, regions, categories = Modality.values, Region.values, Category.values
+    modalities, regions, categories = DicomModality.values, Region.values, Category.values
     Case.objects.bulk_create(
         Case(
             public_id=f"tf-{highest + 1 + i:05d}",

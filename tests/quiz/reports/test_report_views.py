@@ -189,7 +189,7 @@ def test_the_resident_page_query_count_does_not_grow_with_data(
     for _ in range(4):
         _answers(resident, 3)
     assert _count_queries(client, url) == before
-    assert before <= 12
+    assert before <= 13  # issue 18: + coverage by curriculum domain
 
 
 def test_the_item_analysis_query_count_does_not_grow_with_data(client, faculty) -> None:  # type: ignore[no-untyped-def]

@@ -91,7 +91,7 @@ def test_the_teaching_file_page_fills_history_labs_findings_and_provenance() -> 
     assert case.authors.startswith("Dennis Hsueh, M.D., Markus Lammle")
     rating = case.ratings.get()
     assert (rating.difficulty, rating.quality) == (2, 3)
-    assert case.modality_codes == ["NM", "XR"]
+    assert case.modality_codes == ["NM", "DX"]
 
 
 def test_the_case_report_fills_history_discussion_figures_and_references() -> None:
@@ -131,7 +131,7 @@ def test_the_imaging_quiz_takes_its_diagnosis_from_the_last_line() -> None:
     assert case.authors == "M. Tsitskari, S. Kampanarou, S. Tanteles, L. Thanos"
     assert case.source_reference == "Case 29"
     assert "ARCHIVES OF HELLENIC MEDICINE" in case.source_citation
-    assert case.modality_codes == ["XR", "CT", "US"]
+    assert case.modality_codes == ["DX", "CT", "US"]
 
 
 def test_the_plain_text_case_report_finds_its_sections_without_markup() -> None:

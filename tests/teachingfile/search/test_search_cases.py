@@ -139,7 +139,7 @@ def test_it_applies_modality_region_category_and_difficulty_filters(
     resident: AbstractUser,
 ) -> None:
     ct = _case(presentation="Swelling.", modalities="CT MR", region="chest", category="trauma")
-    xr = _case(presentation="Swelling.", modalities="XR", region="spine", category="neoplasm")
+    xr = _case(presentation="Swelling.", modalities="CR", region="spine", category="neoplasm")
     RatingFactory(case=ct, difficulty=4)
     RatingFactory(case=xr, difficulty=2)
 
