@@ -293,7 +293,7 @@ PAGES: dict[str, Page] = {
     # The resident has answered this case (the reveal); the other resident has not. The
     # first visit after an edit loads the case's rows (quiz.reading.case_content, 8 plain
     # prefetch queries) and caches them for every later visit of that version. Issue #12
-    # added one query for residents (the menu's "Review (N due)") and one for a revealed
+    # added one query for residents (the menu's "Practice review (N due)") and one for a revealed
     # case (each choice's share of residents).
     "teachingfile:case_detail": Page(15, ("resident", "other_resident", "faculty"), _case),
     "quiz:quiz_list": Page(9, ("resident", "faculty")),
@@ -327,7 +327,7 @@ PAGES: dict[str, Page] = {
     "peer_review:case_review": Page(
         15, ("faculty",), lambda w: {"public_id": w.in_review.public_id}
     ),
-    # Issue #12: + the menu's "Review (N due)" count for residents.
+    # Issue #12: + the menu's "Practice review (N due)" count for residents.
     "search:search": Page(8, ("resident", "faculty"), query="q=knee"),
     # People (issue 21).
     "people:people_list": Page(8, ("director",)),

@@ -17,7 +17,7 @@ import re
 
 from teachingfile.importing.assemble import finish
 from teachingfile.importing.blocks import split_blocks
-from teachingfile.importing.mail import split_email
+from teachingfile.importing.email_text import split_email
 from teachingfile.importing.parsed import (
     ParsedCase,
     ParsedChoice,

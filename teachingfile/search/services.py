@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from teachingfile.models import Case
-from teachingfile.search.documents import PREFETCH, build_documents
+from teachingfile.search.index_documents import PREFETCH, build_documents
 from teachingfile.search.models import SearchEntry
 
 Scope = SearchEntry.Scope

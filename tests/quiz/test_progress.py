@@ -139,7 +139,7 @@ def test_the_menu_offers_review_with_its_count_and_progress_to_residents_only(
     ReviewCard.objects.filter(user=resident).update(due=timezone.now() - timedelta(minutes=1))
     client.force_login(resident)
     body = client.get("/quizzes/").content.decode()
-    assert "Review (1 due)</a>" in body and 'href="/progress/"' in body
+    assert "Practice review (1 due)</a>" in body and 'href="/progress/"' in body
     client.force_login(faculty)
     body = client.get("/quizzes/").content.decode()
     assert 'href="/progress/"' not in body

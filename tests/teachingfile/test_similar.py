@@ -99,7 +99,7 @@ def test_the_reveal_template_tag_lists_similar_cases(source: Case) -> None:
 
     other = CaseFactory(diagnosis="Metastatic calcification", unknown_title="Man with leg ulcers")
     html = Template(
-        "{% load similar %}{% similar_to case as similar %}{{ similar|length }}"
+        "{% load similar_cases %}{% similar_to case as similar %}{{ similar|length }}"
         "{% for c in similar %} {{ c.public_id }}{% endfor %}"
     ).render(Context({"case": source}))
     assert html == f"1 {other.public_id}"

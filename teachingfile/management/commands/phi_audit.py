@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, transaction
 
 from teachingfile import services
-from teachingfile.imaging import audit
+from teachingfile.imaging import phi_check
 from teachingfile.models import Figure
 
 
@@ -54,11 +54,11 @@ class Command(BaseCommand):
                 ds = pydicom.dcmread(handle)
         except (OSError, pydicom.errors.InvalidDicomError) as exc:
             return [f"cannot be read ({type(exc).__name__})"]
-        found = audit.findings(ds, deid)
+        found = phi_check.findings(ds, deid)
         for row in rows:
-            found += audit.info_findings(row["dicom_info"] or {})
+            found += phi_check.info_findings(row["dicom_info"] or {})
         if found and fix:
-            audit.fix(ds, deid)
+            phi_check.fix(ds, deid)
             buffer = io.BytesIO()
             ds.save_as(buffer, enforce_file_format=True)
             with transaction.atomic():
@@ -68,7 +68,7 @@ class Command(BaseCommand):
                     info = {
                         k: v
                         for k, v in (row["dicom_info"] or {}).items()
-                        if k not in audit.RETIRED_INFO_KEYS
+                        if k not in phi_check.RETIRED_INFO_KEYS
                     }
                     Figure.objects.filter(pk=row["pk"]).update(
                         source_file=new_name, dicom_info=info
