@@ -89,7 +89,7 @@ def _render_work(request: HttpRequest, work: CaseWork, *, status: int = 200) -> 
 
 
 # Refusals that mean "fix your input" are 400; the rest (order, exam, deadline) conflict.
-_BAD_INPUT = {"blank", "unknown"}
+_BAD_INPUT = {"blank", "unknown", "malformed"}
 
 
 @require_POST
