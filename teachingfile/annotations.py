@@ -21,7 +21,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from teachingfile import services
@@ -106,42 +106,38 @@ def _arrow_head(x1: float, y1: float, x2: float, y2: float, size: float) -> str:
     return f"{x2:.1f},{y2:.1f} {left[0]:.1f},{left[1]:.1f} {right[0]:.1f},{right[1]:.1f}"
 
 
+def _n(value: float) -> str:
+    return f"{value:.1f}"
+
+
 def shape_svg(shape: dict[str, Any], width: float, height: float) -> SafeString:
     """One annotation shape as SVG elements in pixel units of a `width` x `height` image."""
-    colour = shape.get("color", "#ffd400")
+    colour = escape(shape.get("color", "#ffd400"))
     stroke = max(width, height) / 250
     pts = [(x * width, y * height) for x, y in shape["points"]]
-    common = format_html(
-        'stroke="{}" stroke-width="{:.1f}" fill="none" stroke-linecap="round"', colour, stroke
-    )
+    common = f'stroke="{colour}" stroke-width="{_n(stroke)}" fill="none" stroke-linecap="round"'
     kind = shape["type"]
     if kind in ("arrow", "line"):
         (x1, y1), (x2, y2) = pts
-        line = format_html(
-            '<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" {}/>', x1, y1, x2, y2, common
-        )
-        if kind == "line":
-            return line
-        head = _arrow_head(x1, y1, x2, y2, stroke * 6)
-        return format_html('{}<polygon points="{}" fill="{}"/>', line, head, colour)
+        line = f'<line x1="{_n(x1)}" y1="{_n(y1)}" x2="{_n(x2)}" y2="{_n(y2)}" {common}/>'
+        if kind == "arrow":
+            head = _arrow_head(x1, y1, x2, y2, stroke * 6)
+            line += f'<polygon points="{head}" fill="{colour}"/>'
+        return mark_safe(line)  # numbers and a validated colour only
     if kind == "ellipse":
         (cx, cy), (rx, ry) = pts
-        return format_html(
-            '<ellipse cx="{:.1f}" cy="{:.1f}" rx="{:.1f}" ry="{:.1f}" {}/>', cx, cy, rx, ry, common
+        return mark_safe(
+            f'<ellipse cx="{_n(cx)}" cy="{_n(cy)}" rx="{_n(rx)}" ry="{_n(ry)}" {common}/>'
         )
     if kind == "freehand":
-        joined = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-        return format_html('<polyline points="{}" {} stroke-linejoin="round"/>', joined, common)
+        joined = " ".join(f"{_n(x)},{_n(y)}" for x, y in pts)
+        return mark_safe(f'<polyline points="{joined}" {common} stroke-linejoin="round"/>')
     (x, y) = pts[0]
-    return format_html(
-        '<text x="{:.1f}" y="{:.1f}" fill="{}" stroke="#000" stroke-width="{:.1f}" '
-        'paint-order="stroke" font-size="{:.0f}" font-family="sans-serif">{}</text>',
-        x,
-        y,
-        colour,
-        stroke / 2,
-        max(width, height) / 28,
-        shape.get("text", ""),
+    return mark_safe(
+        f'<text x="{_n(x)}" y="{_n(y)}" fill="{colour}" stroke="#000" '
+        f'stroke-width="{_n(stroke / 2)}" paint-order="stroke" '
+        f'font-size="{max(width, height) / 28:.0f}" font-family="sans-serif">'
+        f"{escape(shape.get('text', ''))}</text>"
     )
 
 

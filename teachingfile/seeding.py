@@ -12,7 +12,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from teachingfile import services
+from quiz.regions import clean_regions
+from teachingfile import annotations, services
 from teachingfile.models import (
     AcceptedAnswer,
     Case,
@@ -114,10 +115,9 @@ def _create_case(entry: dict[str, Any], owner: AbstractBaseUser | None) -> Case:
         Reference(case=case, order=i, **ref) for i, ref in enumerate(entry["references"])
     )
     Rating.objects.bulk_create(Rating(case=case, **rating) for rating in entry["ratings"])
-    for spec in entry["figures"]:
-        _create_figure(case, spec)
+    figures = {spec["label"]: _create_figure(case, spec) for spec in entry["figures"]}
     for spec in entry["questions"]:
-        _create_question(case, spec)
+        _create_question(case, spec, figures)
     from teachingfile.search.services import index_case
 
     index_case(case)
@@ -152,17 +152,29 @@ def _create_figure(case: Case, spec: dict[str, Any]) -> Figure:
         services.figure_set_image(
             figure=figure, data=marked, filename="illustration.png", annotated=True
         )
+    if spec.get("annotations"):
+        # Drawn (vector) annotations, shown over the figure after the reveal (issue 16).
+        figure.annotations = annotations.clean_annotations(spec["annotations"])
+        figure.save(update_fields=["annotations"])
     return figure
 
 
-def _create_question(case: Case, spec: dict[str, Any]) -> Question:
-    question = Question.objects.create(
+def _create_question(case: Case, spec: dict[str, Any], figures: dict[str, Figure]) -> Question:
+    question = Question(
         case=case,
         order=spec["order"],
         kind=spec["kind"],
         prompt=spec["prompt"],
         explanation=spec["explanation"],
     )
+    if spec.get("region"):
+        # "Click on the finding" (issue 16): target regions on a figure named by its label.
+        region = spec["region"]
+        question.region_figure = figures[region["figure"]]
+        question.regions = clean_regions(region["regions"])
+        question.region_mode = region["mode"]
+        question.region_margin = region.get("margin", 0.0)
+    question.save()
     Choice.objects.bulk_create(
         Choice(question=question, order=i, **choice) for i, choice in enumerate(spec["choices"])
     )
