@@ -68,13 +68,16 @@ def figure_draw(request: HttpRequest, pk: int) -> HttpResponse:
         "action_url": reverse("drawing:figure_draw", args=[figure.pk]),
     }
     if request.method == "POST":
-        posted = request.POST.get("shapes", "")
+        posted = request.POST.get("shapes")
         try:
+            if posted is None:
+                # A post without the drawing must not wipe the stored one.
+                raise ValidationError("The drawing was not sent; nothing was changed.")
             annotations.figure_annotations_save(
                 figure=figure, annotations=annotations.parse_annotations(posted)
             )
         except ValidationError as error:
-            context.update(error=" ".join(error.messages), shapes_json=posted)
+            context.update(error=" ".join(error.messages), shapes_json=posted or "[]")
             return _render(request, context, status=422)
         context.update(saved=True, shapes_json=json.dumps(figure.annotations))
         if not getattr(request, "htmx", False):
