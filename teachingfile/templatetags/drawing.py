@@ -20,14 +20,18 @@ def annotation_overlay(figure: Any) -> SafeString:
 
 
 @register.simple_tag
-def region_overlay(question: Any, answer_text: str = "") -> SafeString:
+def region_overlay(
+    question: Any,
+    answer_text: str = "",
+    label: str = "Target regions in green, your markers as red crosses",
+) -> SafeString:
     """A region question's targets (green, margin dashed) and the learner's markers."""
     figure = question.region_figure
     return annotations.overlay_svg(
         regions.reveal_shapes(question.regions, regions.markers_or_empty(answer_text)),
         figure.width if figure else 0,
         figure.height if figure else 0,
-        label="Target regions in green, your markers in red",
+        label=label,
     )
 
 
