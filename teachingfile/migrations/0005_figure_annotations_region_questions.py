@@ -6,40 +6,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('teachingfile', '0004_case_unplaced_import_text'),
+        ("teachingfile", "0004_case_unplaced_import_text"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='figure',
-            name='annotations',
+            model_name="figure",
+            name="annotations",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='question',
-            name='region_figure',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='teachingfile.figure'),
+            model_name="question",
+            name="region_figure",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="teachingfile.figure",
+            ),
         ),
         migrations.AddField(
-            model_name='question',
-            name='region_margin',
-            field=models.FloatField(default=0.0, help_text='Tolerance around each region, as a fraction of the image (partial credit).', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(0.5)]),
+            model_name="question",
+            name="region_margin",
+            field=models.FloatField(
+                default=0.0,
+                help_text="Tolerance around each region, as a fraction of the image (partial credit).",
+                validators=[
+                    django.core.validators.MinValueValidator(0.0),
+                    django.core.validators.MaxValueValidator(0.5),
+                ],
+            ),
         ),
         migrations.AddField(
-            model_name='question',
-            name='region_mode',
-            field=models.CharField(choices=[('any', 'Any one region'), ('every', 'Every region')], default='any', max_length=5),
+            model_name="question",
+            name="region_mode",
+            field=models.CharField(
+                choices=[("any", "Any one region"), ("every", "Every region")],
+                default="any",
+                max_length=5,
+            ),
         ),
         migrations.AddField(
-            model_name='question',
-            name='regions',
+            model_name="question",
+            name="regions",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AlterField(
-            model_name='question',
-            name='kind',
-            field=models.CharField(choices=[('single', 'Single best answer'), ('multiple', 'Multiple correct answers'), ('free_text', 'Free text'), ('region', 'Click on the finding')], default='single', max_length=10),
+            model_name="question",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("single", "Single best answer"),
+                    ("multiple", "Multiple correct answers"),
+                    ("free_text", "Free text"),
+                    ("region", "Click on the finding"),
+                ],
+                default="single",
+                max_length=10,
+            ),
         ),
     ]
