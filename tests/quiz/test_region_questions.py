@@ -183,3 +183,40 @@ def test_without_javascript_a_typed_fallback_is_offered_only_when_the_author_wro
     assert "<noscript>" in page and "type your answer below" in page
     client.post(f"/cases/{case.public_id}/answer/", {f"q{question.pk}": ["", "Left lung"]})
     assert Response.objects.get(question=question).score == 1.0
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_an_exam_autosave_keeps_markers_and_refuses_bad_ones(
+    resident: AbstractUser, htmx: bool
+) -> None:
+    from datetime import timedelta
+
+    from quiz.models import Attempt, Quiz
+    from tests.factories import QuizFactory, QuizItemFactory
+
+    case = CaseFactory()
+    figure = FigureFactory(case=case)
+    question = QuestionFactory(
+        case=case,
+        kind=Question.Kind.REGION,
+        region_figure=figure,
+        regions=[{"shape": "ellipse", "cx": 0.5, "cy": 0.5, "rx": 0.1, "ry": 0.1}],
+    )
+    exam = QuizFactory(mode=Quiz.Mode.EXAM, time_limit=timedelta(minutes=30), is_open=True)
+    QuizItemFactory(quiz=exam, case=case)
+    client = Client()
+    client.force_login(resident)
+    client.post(f"/quizzes/{exam.pk}/start/")
+    attempt = Attempt.objects.get(quiz=exam)
+    save = f"/quizzes/{exam.pk}/attempts/{attempt.pk}/cases/1/save/"
+    headers = {"HX-Request": "true"} if htmx else {}
+    bad = client.post(save, {f"q{question.pk}": "0.5,1.5"}, headers=headers)
+    # htmx autosave: 422 with the save status (the exam's house rule); plain post: 400.
+    assert bad.status_code == (422 if htmx else 400)
+    assert Response.objects.count() == 0
+    client.post(save, {f"q{question.pk}": "0.51,0.5;0.9,0.9"}, headers=headers)
+    saved = Response.objects.get(question=question)
+    assert saved.answer_text == "0.5100,0.5000;0.9000,0.9000" and saved.score == 1.0
+    page = client.get(f"/quizzes/{exam.pk}/attempts/{attempt.pk}/cases/1/").content.decode()
+    # The saved markers come back in the field; the target does not.
+    assert 'value="0.5100,0.5000;0.9000,0.9000"' in page and "data-region-reveal" not in page
