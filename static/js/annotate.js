@@ -274,6 +274,21 @@
       say("Undone. " + shapes.length + " shape(s).");
       render();
     });
+    // With "Select and move": the colour list recolours the selected shape, the label field
+    // rewrites a selected label (with a drawing tool they set the next shape instead).
+    function editSelected(change) {
+      if (tool !== "select" || selected < 0 || !shapes[selected]) return;
+      remember();
+      change(shapes[selected]);
+      render();
+    }
+    if (colour) colour.addEventListener("change", function () {
+      editSelected(function (s) { s.color = colour.value; });
+    });
+    if (labelInput) labelInput.addEventListener("change", function () {
+      var text = labelInput.value.trim();
+      if (text) editSelected(function (s) { if (s.type === "text") s.text = text; });
+    });
     form.addEventListener("submit", function () { finish(); json.value = JSON.stringify(dump()); });
     form.addEventListener("htmx:configRequest", function () { json.value = JSON.stringify(dump()); });
     stage.dataset.tool = tool;

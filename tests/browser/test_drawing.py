@@ -74,6 +74,14 @@ def test_faculty_draw_then_answer_inside_and_outside_the_target(
     page.wait_for_selector("[data-editor-stage][data-tool=arrow]")
     _drag(page, "[data-editor-stage]", (0.2, 0.2), (0.45, 0.45))
     assert page.get_attribute("[data-editor-stage]", "data-shapes") == "1"
+    # A second shape, undone; then the arrow is picked from the list and recoloured.
+    page.get_by_role("button", name="Line", exact=True).click()
+    _drag(page, "[data-editor-stage]", (0.6, 0.1), (0.9, 0.2))
+    assert page.get_attribute("[data-editor-stage]", "data-shapes") == "2"
+    page.get_by_role("button", name="Undo").click()
+    assert page.get_attribute("[data-editor-stage]", "data-shapes") == "1"
+    page.locator("[data-editor-shapes] button").first.click()
+    page.get_by_label("Colour").select_option("#ff3b30")
     page.get_by_role("button", name="Save drawing").click()
     page.wait_for_selector("text=Saved.")
     screenshot(page, "drawing-editor-arrow")
@@ -83,6 +91,7 @@ def test_faculty_draw_then_answer_inside_and_outside_the_target(
     assert axe_violations(page) == []
     figure.refresh_from_db()
     assert [shape["type"] for shape in figure.annotations] == ["arrow"]
+    assert figure.annotations[0]["color"] == "#ff3b30"
     (x1, _y1), (_x2, y2) = figure.annotations[0]["points"]
     assert abs(x1 - 0.2) < 0.02 and abs(y2 - 0.45) < 0.02
 
