@@ -159,6 +159,12 @@ def question_regions(request: HttpRequest, pk: int) -> HttpResponse:
             return _render(request, context, status=422)
         if not getattr(request, "htmx", False):
             return redirect(f"{context['action_url']}?saved=1")
-        context.update(saved=True, shapes_json=json.dumps(question.regions), figure=chosen)
+        context.update(
+            saved=True,
+            shapes_json=json.dumps(question.regions),
+            figure=chosen,
+            margin=question.region_margin,
+            region_mode=question.region_mode,
+        )
     context["saved"] = context.get("saved") or request.GET.get("saved") == "1"
     return _render(request, context)

@@ -111,6 +111,14 @@ def test_faculty_draw_then_answer_inside_and_outside_the_target(
     (target,) = question.regions
     assert target["shape"] == "ellipse" and abs(target["cx"] - 0.55) < 0.02
     assert question.region_figure == figure and question.region_mode == "any"
+    assert question.region_margin == 0.02
+    # The swapped form shows what was stored.
+    assert (
+        page.get_by_label(
+            "Tolerance margin (0 to 0.5 of the image; partial credit inside it)"
+        ).input_value()
+        == "0.02"
+    )
 
     # Preview as a resident sees it: the question holds no region, no annotation.
     page.goto(f"{live_server.url}{case.get_absolute_url()}")

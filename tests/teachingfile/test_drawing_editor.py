@@ -119,6 +119,9 @@ def test_it_saves_target_regions_margin_and_mode(
     assert question.regions == [TARGET]
     assert question.region_figure == figure
     assert (question.region_margin, question.region_mode) == (0.05, "every")
+    if htmx:
+        body = response.content.decode()
+        assert 'value="0.05"' in body and 'value="every" checked' in body
 
 
 @pytest.mark.parametrize(
