@@ -93,6 +93,8 @@ def test_a_region_figure_the_bundle_cannot_place_is_left_empty(faculty: Abstract
     assert question.region_figure is None and question.regions == REGIONS
 
 
+# A restore flushes the database (TRUNCATE on PostgreSQL): outside a test transaction.
+@pytest.mark.django_db(transaction=True)
 def test_a_site_backup_round_trips_them_too(faculty: AbstractUser) -> None:
     case = _drawn_case(faculty)
     drawn = _drawing(case)
