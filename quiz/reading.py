@@ -85,9 +85,13 @@ class CaseContent:
 
 def _load_content(case: Case) -> CaseContent:
     figures = Figure.objects.filter(case=case).select_related("series").defer("dicom_info")
-    questions = Question.objects.filter(case=case).prefetch_related(
-        Prefetch("choices", Choice.objects.order_by("order", "pk")),
-        Prefetch("accepted_answers", AcceptedAnswer.objects.order_by("-score", "pk")),
+    questions = (
+        Question.objects.filter(case=case)
+        .select_related("region_figure")
+        .prefetch_related(
+            Prefetch("choices", Choice.objects.order_by("order", "pk")),
+            Prefetch("accepted_answers", AcceptedAnswer.objects.order_by("-score", "pk")),
+        )
     )
     return CaseContent(
         figures=list(figures.order_by("order", "position", "pk")),

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from people import audit
-from quiz import reading, rules, scheduling, scoring
+from quiz import reading, regions, rules, scheduling, scoring
 from quiz.models import Attempt, Quiz, Response, ReviewCard
 from teachingfile import roles
 from teachingfile.models import Case, Choice, Comment, Question
@@ -63,7 +63,14 @@ def answer_is_blank(question: Question, answer: Answer) -> bool:
 
 def score_answer(question: Question, answer: Answer) -> scoring.Outcome:
     """Score one answer; the question must come with its choices and accepted answers."""
-    if question.kind == Question.Kind.FREE_TEXT:
+    if question.is_region and not _is_region_text_fallback(question, answer):
+        return regions.score_region(
+            question.regions,
+            regions.parse_markers(answer.text),
+            margin=question.region_margin,
+            mode=question.region_mode,
+        )
+    if question.kind in (Question.Kind.FREE_TEXT, Question.Kind.REGION):
         accepted = [(a.text, a.score) for a in question.accepted_answers.all()]
         return scoring.score_free_text(
             answer.text, accepted, threshold=settings.FREE_TEXT_MATCH_THRESHOLD
@@ -77,11 +84,31 @@ def score_answer(question: Question, answer: Answer) -> scoring.Outcome:
     return scoring.score_single(correct, selected)
 
 
+def _is_region_text_fallback(question: Question, answer: Answer) -> bool:
+    # Without JavaScript a region question may offer a typed answer, when its author wrote
+    # accepted answers; a typed answer is told from markers by its characters.
+    return bool(question.accepted_answers.all()) and not regions.looks_like_markers(answer.text)
+
+
+def region_answer_problem(question: Question, answer: Answer) -> str:
+    """Why a region answer cannot be stored ("" when it can)."""
+    if not question.is_region or _is_region_text_fallback(question, answer):
+        return ""
+    try:
+        regions.parse_markers(answer.text)
+    except regions.MarkersInvalid as error:
+        return str(error)
+    return ""
+
+
 def _answer_text(question: Question, answer: Answer) -> str:
     # Choice answers are kept as letters too, so that a CSV export reads without joins.
     if question.is_choice:
         letters = [c.letter for c in question.choices.all() if c.pk in answer.choice_ids]
         return ", ".join(letters)
+    if question.is_region and not _is_region_text_fallback(question, answer):
+        # Normalised to 4 decimals: the CSV export and the drill-down read it as is.
+        return regions.format_markers(regions.parse_markers(answer.text))
     return answer.text.strip()[:2000]
 
 
@@ -364,6 +391,10 @@ def _check_answers(
             "Give an answer before saving." if is_exam else "Give an answer before submitting."
         )
         raise AnswerRefused(message, code="blank")
+    for pk in given:
+        problem = region_answer_problem(by_pk[pk].question, answers[pk])
+        if problem:
+            raise AnswerRefused(problem, code="malformed")
     if is_exam or one_at_a_time:
         return
     open_questions = [q for q in questions if q.response is None]

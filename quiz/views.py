@@ -91,7 +91,7 @@ def _render_work(request: HtmxHttpRequest, work: CaseWork, *, status: int = 200)
 
 
 # Refusals that mean "fix your input" are 400; the rest (order, exam, deadline) conflict.
-_BAD_INPUT = {"blank", "unknown"}
+_BAD_INPUT = {"blank", "unknown", "malformed"}
 
 
 @require_POST
@@ -653,7 +653,12 @@ def review_answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if answer is None or services.answer_is_blank(question, answer):
         messages.error(request, "Give an answer before submitting.")
         return redirect("quiz:review_queue")
-    response = services.review_answer(card=card, answer=answer)
+    try:
+        response = services.review_answer(card=card, answer=answer)
+    except services.AnswerRefused as refused:
+        # A malformed image-region answer (issue 16): nothing stored, the card stays due.
+        messages.error(request, refused.message)
+        return redirect("quiz:review_queue")
     return redirect("quiz:review_feedback", response.pk)
 
 

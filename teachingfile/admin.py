@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 
 from people import audit
@@ -194,8 +195,24 @@ class FigureInline(OwnedCaseInlineMixin, admin.StackedInline):
         "neutral_caption",
         "caption",
         "preview",
+        "drawing",
     ]
-    readonly_fields = ["preview"]
+    readonly_fields = ["preview", "drawing"]
+
+    # --- drawing (issue 16)
+    @admin.display(description="Drawn annotations")
+    def drawing(self, obj: Figure) -> str:
+        if not obj.pk:
+            return "Save the figure first, then draw on it."
+        count = len(obj.annotations or [])
+        return format_html(
+            '<a href="{}">Draw annotations</a> ({} shape{})',
+            reverse("drawing:figure_draw", args=[obj.pk]),
+            count,
+            "" if count == 1 else "s",
+        )
+
+    # --- end drawing
 
     @admin.display(description="Current image")
     def preview(self, obj: Figure) -> str:
@@ -330,7 +347,23 @@ class QuestionInline(OwnedCaseInlineMixin, admin.StackedInline):
         "choices_text",
         "accepted_text",
         "explanation",
+        "regions_link",
     ]
+    readonly_fields = ["regions_link"]
+
+    # --- drawing (issue 16)
+    @admin.display(description="Target regions")
+    def regions_link(self, obj: Question) -> str:
+        if not obj.pk or obj.kind != Question.Kind.REGION:
+            return "For “Click on the finding” questions, once saved."
+        return format_html(
+            '<a href="{}">Draw target regions</a> ({} drawn, {} mode)',
+            reverse("drawing:question_regions", args=[obj.pk]),
+            len(obj.regions or []),
+            obj.region_mode,
+        )
+
+    # --- end drawing
 
 
 class StatusChangeInline(admin.TabularInline):

@@ -133,13 +133,17 @@ def case_document(case: Case) -> dict[str, Any]:
         entry[key] = [_row(row, skip=["case"]) for row in rows]
     entry["series"] = [_row(s, skip=["case"]) for s in case.series.order_by("pk")]
     entry["figures"] = []
+    # Region questions (issue 16) name their figure by its place in this list.
+    figure_index: dict[int, int] = {}
     for figure in case.figures.select_related("series").order_by("pk"):
         row = _row(figure, skip=["case"])
         row["series"] = figure.series.name if figure.series_id else None
+        figure_index[figure.pk] = len(entry["figures"])
         entry["figures"].append(row)
     entry["questions"] = [
         {
             **_row(question, skip=["case"]),
+            "region_figure": figure_index.get(question.region_figure_id or 0),
             "choices": [_row(c, skip=["question"]) for c in question.choices.order_by("pk")],
             "accepted_answers": [
                 _row(a, skip=["question"]) for a in question.accepted_answers.order_by("pk")
@@ -349,8 +353,10 @@ def _restore_case(
         _assign(obj, row, users)
         obj.save()
         series[obj.name] = obj
+    figures: list[Figure] = []
     for row in entry.get("figures", []):
         figure = Figure(case=case, series=series.get(row.get("series") or ""))
+        figures.append(figure)
         _assign(figure, {k: v for k, v in row.items() if k != "series"}, users)
         for model_field in Figure._meta.concrete_fields:
             if isinstance(model_field, models.FileField):
@@ -363,9 +369,18 @@ def _restore_case(
         question = Question(case=case)
         _assign(
             question,
-            {k: v for k, v in row.items() if k not in ("choices", "accepted_answers")},
+            {
+                k: v
+                for k, v in row.items()
+                if k not in ("choices", "accepted_answers", "region_figure")
+            },
             users,
         )
+        # A region question's figure, by its place in the bundle; one that cannot be
+        # placed is left empty (publishing then asks for the regions to be drawn again).
+        index = row.get("region_figure")
+        if isinstance(index, int) and 0 <= index < len(figures):
+            question.region_figure = figures[index]
         question.save()
         for choice_row in row.get("choices", []):
             choice = Choice(question=question)

@@ -400,6 +400,10 @@ class Figure(models.Model):
     )
     annotated_image = models.FileField(upload_to=_figure_upload_to, max_length=200, blank=True)
     annotated_display = models.FileField(upload_to=_figure_upload_to, max_length=200, blank=True)
+    # --- drawing (issue 16): vector annotations in normalised 0..1 image coordinates,
+    # shown only after the reveal (teachingfile/drawings.py validates the shapes).
+    annotations = models.JSONField(default=list, blank=True)
+    # --- end drawing
 
     class Meta:
         ordering = ["order", "position", "id"]
@@ -417,6 +421,11 @@ class Question(models.Model):
         SINGLE = "single", "Single best answer"
         MULTIPLE = "multiple", "Multiple correct answers"
         FREE_TEXT = "free_text", "Free text"
+        REGION = "region", "Click on the finding"
+
+    class RegionMode(models.TextChoices):
+        ANY = "any", "Any one region"
+        EVERY = "every", "Every region"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="questions")
     order = models.PositiveSmallIntegerField(default=0)
@@ -430,12 +439,30 @@ class Question(models.Model):
         help_text="Weight in the attempt's total (Moodle's maximum mark); 1 unless a question "
         "should count more or less than the others.",
     )
+    # --- drawing (issue 16): "click on the finding". Target regions in normalised 0..1
+    # coordinates of `region_figure` (quiz/regions.py scores and validates them); revealed
+    # only after the answer.
+    region_figure = models.ForeignKey(
+        Figure, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    regions = models.JSONField(default=list, blank=True)
+    region_margin = models.FloatField(
+        default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(0.5)],
+        help_text="Tolerance around each region, as a fraction of the image (partial credit).",
+    )
+    region_mode = models.CharField(max_length=5, choices=RegionMode.choices, default=RegionMode.ANY)
+    # --- end drawing
 
     class Meta:
         ordering = ["order", "id"]
 
     def __str__(self) -> str:
         return f"{self.case.public_id} Q{self.order}"
+
+    @property
+    def is_region(self) -> bool:
+        return self.kind == self.Kind.REGION
 
     @property
     def is_choice(self) -> bool:

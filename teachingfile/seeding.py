@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 
-from teachingfile import services
+from teachingfile import drawings, services
 from teachingfile.models import (
     Case,
 )
@@ -122,13 +122,37 @@ def _create_case(entry: dict[str, Any], owner: User | None) -> Case:
         figures=figures,
         questions=questions,
     )
-    return services.case_build(
+    case = services.case_build(
         spec=spec,
         owner=owner,
         note=f"Loaded from the seed document {entry['source_file']}.",
         status=Case.Status.PUBLISHED,
         public_id=entry["public_id"],
     )
+    _add_drawings(case, entry)
+    return case
+
+
+def _add_drawings(case: Case, entry: dict[str, Any]) -> None:
+    """Drawn annotations and click-on-the-finding regions (issue 16), by figure label."""
+    figures = {figure.label: figure for figure in case.figures.all()}
+    for spec in entry["figures"]:
+        if spec.get("annotations"):
+            figure = figures[spec["label"]]
+            figure.annotations = drawings.clean_annotations(spec["annotations"])
+            figure.save(update_fields=["annotations"])
+    questions = {question.order: question for question in case.questions.all()}
+    for spec in entry["questions"]:
+        if spec.get("region"):
+            region = spec["region"]
+            question = questions[spec["order"]]
+            question.region_figure = figures[region["figure"]]
+            question.regions = drawings.clean_regions(region["regions"])
+            question.region_mode = region["mode"]
+            question.region_margin = region.get("margin", 0.0)
+            question.save()
+    if any(spec.get("annotations") for spec in entry["figures"]):
+        services.case_touch(case)
 
 
 def _link_companions(entries: list[dict[str, Any]]) -> None:

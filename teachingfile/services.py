@@ -172,6 +172,8 @@ def case_check_complete(case: Case) -> None:
             problems.append(f"question {question.order} has no correct choice")
         if question.kind == question.Kind.FREE_TEXT and not question.accepted_answers.all():
             problems.append(f"question {question.order} has no accepted answer")
+        if question.is_region and not (question.regions and question.region_figure_id):
+            problems.append(f"question {question.order} has no target region drawn")
     if problems:
         raise ValidationError(f"{case.public_id} is not ready: " + "; ".join(problems) + ".")
 

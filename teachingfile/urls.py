@@ -24,6 +24,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("quiz.peer_review_urls")),
     path("search/", include("teachingfile.search.urls")),
     path("live/", include("live.urls")),
+    # --- drawing (issue 16): the annotation and target-region editor
+    path("authoring/", include("teachingfile.drawing_urls")),
+    # --- end drawing
     # Django's account views, password pages rate-limited (people/account_urls.py).
     path("accounts/", include("people.account_urls")),
     path("people/", include("people.urls")),

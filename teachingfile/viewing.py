@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.files.storage import default_storage
 from django.utils.html import escape
@@ -38,6 +39,8 @@ class FigureView:
     # Stored-depth source for the live viewer (DICOM figures); "" means the viewer works on
     # the 8-bit display image.
     viewer_src: str = ""
+    # Vector annotations (issue 16), normalised shapes; empty before the reveal.
+    annotations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _url(name: str) -> str:
@@ -80,6 +83,7 @@ def figure_views(figures: Iterable[Figure], *, revealed: bool) -> list[FigureVie
                 if figure.viewer_source
                 else [Preset(name, _url(path)) for name, path in figure.presets.items()],
                 viewer_src=_url(figure.viewer_source.name),
+                annotations=list(figure.annotations or []) if revealed else [],
             )
         )
     return views

@@ -283,6 +283,29 @@ def _live(world: World) -> dict[str, Any]:
     return {"code": world.live.code}
 
 
+# --- drawing (issue 16): the editor of one figure, of one region question (the same rows
+# each time the table is measured).
+def _drawn_figure(world: World) -> dict[str, Any]:
+    from teachingfile.models import Figure
+    from tests.factories import FigureFactory
+
+    case = world.answered_case
+    figure = Figure.objects.filter(case=case).first() or FigureFactory(case=case)
+    return {"pk": figure.pk}
+
+
+def _region_question(world: World) -> dict[str, Any]:
+    from teachingfile.models import Question
+
+    question, _ = Question.objects.get_or_create(
+        case=world.answered_case, kind=Question.Kind.REGION, defaults={"order": 99}
+    )
+    return {"pk": question.pk}
+
+
+# --- end drawing
+
+
 # Ceilings sit a few queries above what each page needed when it was measured, so a
 # careless related lookup trips them while an extra permission check does not.
 PAGES: dict[str, Page] = {
@@ -354,6 +377,10 @@ PAGES: dict[str, Page] = {
     "collections:collection_detail": Page(
         10, ("resident", "faculty"), lambda w: {"pk": w.collection.pk}
     ),
+    # --- drawing (issue 16)
+    "drawing:figure_draw": Page(6, ("editor",), _drawn_figure),
+    "drawing:question_regions": Page(7, ("editor",), _region_question),
+    # --- end drawing
     # Django's own account pages.
     "login": Page(2, ("anonymous",)),
     "password_change": Page(4, ("resident",)),

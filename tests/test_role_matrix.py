@@ -27,6 +27,7 @@ from tests.factories import (
     ChoiceFactory,
     CohortFactory,
     CommentFactory,
+    FigureFactory,
     MembershipFactory,
     ProgramFactory,
     QuestionFactory,
@@ -155,6 +156,13 @@ MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "collections:collection_remove": ("POST", (LOGIN, 404, 404, 302, 404, 404, 404)),
     # An empty form names no collection: refused, back to the case page with the message.
     "collections:collect": ("POST", (LOGIN, 302, 302, 302, 302, 302, 302)),
+    # --- drawing (issue 16): the editor, for faculty who may edit the case. The sample
+    # figure and region question are on farid's draft; an empty post sends no drawing (422).
+    "drawing:figure_draw": ("GET", (LOGIN, 404, 404, 200, 200, 404, 404)),
+    "drawing:figure_draw@post": ("POST", (LOGIN, 404, 404, 422, 422, 404, 404)),
+    "drawing:question_regions": ("GET", (LOGIN, 404, 404, 200, 200, 404, 404)),
+    "drawing:question_regions@post": ("POST", (LOGIN, 404, 404, 422, 422, 404, 404)),
+    # --- end drawing
     # The admin: staff only; residents are not staff and are sent to the admin login.
     "admin:index": ("GET", (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200)),
 }
@@ -290,6 +298,14 @@ def _url(name: str, w: dict[str, Any]) -> str:
     }
     if name == "media_file":
         return "/media/no-such-file.png"
+    # --- drawing (issue 16): made only for these rows (a figure costs an image encode).
+    if name.startswith("drawing:figure_draw"):
+        figure = FigureFactory(case=w["draft"])
+        return reverse("drawing:figure_draw", args=[figure.pk])
+    if name.startswith("drawing:question_regions"):
+        region = QuestionFactory(case=w["draft"], kind="region")
+        return reverse("drawing:question_regions", args=[region.pk])
+    # --- end drawing
     if name == "people:invitation_accept":
         invited = make_user("nia", is_active=False)
         Invitation.objects.create(

@@ -161,7 +161,7 @@ def resident_weeks(
 def resident_responses(resident_id: int) -> QuerySet[Response]:
     return (
         Response.objects.filter(user_id=resident_id)
-        .select_related("case", "question", "attempt__quiz")
+        .select_related("case", "question__region_figure", "attempt__quiz")
         .only(
             "id",
             "answer_text",
@@ -175,6 +175,11 @@ def resident_responses(resident_id: int) -> QuerySet[Response]:
             "case__unknown_title",
             "question__order",
             "question__kind",
+            # Region answers are drawn on the figure's thumbnail (issue 16).
+            "question__regions",
+            "question__region_figure__thumbnail",
+            "question__region_figure__width",
+            "question__region_figure__height",
             "attempt__kind",
             "attempt__quiz__title",
         )

@@ -63,7 +63,9 @@ def response_analysis(
     # One row per distinct typed text; grouped by normalised form below (a few hundred rows
     # at most per page: one per distinct answer, not per response).
     typed = (
-        base.filter(question_id__in=ids, question__kind=Question.Kind.FREE_TEXT)
+        base.filter(
+            question_id__in=ids, question__kind__in=[Question.Kind.FREE_TEXT, Question.Kind.REGION]
+        )
         .order_by()
         .values_list("question_id", "answer_text")
         .annotate(n=Count("id"), score=Avg("score"))
@@ -93,6 +95,8 @@ def response_analysis(
                 blank = n - sum(row.count for row in rows)
                 if blank > 0:
                     rows.append(ResponseRow("No answer", blank, blank / n, ""))
+        elif question.is_region:
+            rows = _region_rows(texts.get(question.pk, {}), n)
         else:
             for key, forms in texts.get(question.pk, {}).items():
                 count = sum(f[1] for f in forms)
@@ -103,3 +107,27 @@ def response_analysis(
             rows.sort(key=lambda row: (-row.count, row.label))
         result[question.pk] = rows
     return result
+
+
+# Image-region answers (issue 16) are points, not words: grouped by how they scored.
+_REGION_LABELS = {
+    "correct": "Marked inside a target region",
+    "partly correct": "Partly (within the margin, or some of the regions)",
+    "wrong": "Outside every target region",
+}
+
+
+def _region_rows(
+    texts: dict[str, list[tuple[str, int, float | None]]], n: int
+) -> list[ResponseRow]:
+    counts: dict[str, int] = {}
+    for forms in texts.values():
+        for _text, count, score in forms:
+            verdict = _verdict(score)
+            if verdict:
+                counts[verdict] = counts.get(verdict, 0) + count
+    return [
+        ResponseRow(label, counts[verdict], counts[verdict] / n, verdict)
+        for verdict, label in _REGION_LABELS.items()
+        if counts.get(verdict)
+    ]

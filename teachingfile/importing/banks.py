@@ -74,7 +74,10 @@ def questions_for_export(cases: Iterable[Case]) -> list[tuple[str, QuestionSpec]
     """(name, question) for every question of the cases, named by the case's neutral id."""
     out = []
     for case in cases:
-        for question in case.questions.prefetch_related("choices", "accepted_answers"):
+        # Image-region questions (issue 16) need their figure, which a bank cannot carry:
+        # they stay out, as Moodle's own drag-and-drop marker questions stay out on import.
+        questions = case.questions.exclude(kind=Question.Kind.REGION)
+        for question in questions.prefetch_related("choices", "accepted_answers"):
             out.append((f"{case.public_id} Q{question.order}", question_spec_of(question)))
     return out
 

@@ -25,7 +25,16 @@ def _answer_case(page: Any) -> int:
         form = page.locator("form[data-answer-form]")
         if form.count() == 0:
             return keyboard
-        for field in form.locator("fieldset").all():
+        fields = form.locator("fieldset").all()
+        # Region questions first (issue 16): Enter on their image places a marker, so the
+        # Enter that submits must come from a choice or a text field.
+        fields.sort(key=lambda field: field.get_attribute("data-kind") != "region")
+        for field in fields:
+            if field.get_attribute("data-kind") == "region":
+                # Issue 16: Enter on the image places a marker at the crosshair.
+                field.locator("[data-region-stage]").focus()
+                page.keyboard.press("Enter")
+                continue
             text = field.locator("input[type=text]")
             if text.count():
                 text.fill("calcification")

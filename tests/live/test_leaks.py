@@ -71,6 +71,8 @@ def _public(cases: list[Case]) -> str:
 def _answer(question: Question) -> dict[str, object]:
     if question.kind == Question.Kind.FREE_TEXT:
         return {"question": question.pk, f"q{question.pk}": "no idea at all"}
+    if question.kind == Question.Kind.REGION:  # issue 16: a marker on the image
+        return {"question": question.pk, f"q{question.pk}": "0.5,0.5"}
     return {"question": question.pk, f"q{question.pk}": question.choices.all()[0].pk}
 
 

@@ -84,6 +84,8 @@ def _secrets(case: Case) -> list[str]:
             secrets.append(default_storage.url(figure.display.name))
         if figure.annotated_display:
             secrets.append(default_storage.url(figure.annotated_display.name))
+        # Drawn annotations (issue 16): their labels belong to the reveal.
+        secrets += [shape["text"] for shape in figure.annotations if shape["type"] == "text"]
     return [s for s in secrets if s and s.lower() not in public]
 
 
@@ -106,6 +108,8 @@ def _answer_everything(client: Client, case: Case, *, htmx: bool) -> str:
         for question in batch:
             if question.kind == Question.Kind.FREE_TEXT:
                 data[f"q{question.pk}"] = "no idea at all"
+            elif question.kind == Question.Kind.REGION:
+                data[f"q{question.pk}"] = "0.5,0.5"  # issue 16: a marker on the image
             else:
                 data[f"q{question.pk}"] = question.choices.all()[0].pk
         response = client.post(f"/cases/{case.public_id}/answer/", data, headers=headers)
@@ -191,6 +195,8 @@ def test_the_case_page_and_the_submit_make_a_fixed_number_of_queries(
     data = {
         f"q{q.pk}": (q.choices.all()[0].pk if q.is_choice else "renal failure") for q in questions
     }
+    # Issue 16: tf-0002's "click on the finding" question takes a marker.
+    data |= {f"q{q.pk}": "0.43,0.28" for q in questions if q.is_region}
     client.force_login(resident)
     # Django probes SQLite's JSON support once per connection, on first use: not per page.
     assert connection.features.supports_json_field
