@@ -24,9 +24,13 @@ The reveal rule, in words:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db import connection, connections
 from django.db.models import Count, Exists, F, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -145,9 +149,70 @@ def revealed_cases(user: AnyUser, *, now: datetime | None = None) -> QuerySet[Ca
         return Case.objects.all()
     if not user.is_authenticated:
         return Case.objects.none()
+    return _learner_revealed(user, now or timezone.now())
+
+
+def _learner_revealed(user: AnyUser, now: datetime) -> QuerySet[Case]:
     return Case.objects.filter(pk__in=earned_case_ids(user, now=now)).exclude(
         pk__in=running_exams(user, now=now).values("quiz__items__case")
     )
+
+
+def revealed_case_ids_sql(user: AnyUser, *, now: datetime | None = None) -> tuple[str, list[Any]]:
+    """SQL selecting the ids of the cases whose reveal this learner may see now, and params.
+
+    For search, which joins it into its full-text query on every request. The rule is the
+    one of `revealed_cases`; what differs is cost: building that QuerySet compiles a few
+    hundred ORM expressions (a quarter of a search's CPU), and its SQL is the same for
+    every learner but for the user id and the time. It is compiled once per database
+    (`_revealed_sql_shape`) and only those parameters are put in per call. Learners only:
+    faculty see every reveal, anonymous users none.
+    """
+    sql, user_slots, now_slots, params = _revealed_sql_shape(connection.alias)
+    now_value = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    filled = list(params)
+    for slot in user_slots:
+        filled[slot] = user.pk
+    for slot in now_slots:
+        filled[slot] = now_value
+    return sql, filled
+
+
+@functools.lru_cache(maxsize=4)
+def _revealed_sql_shape(
+    alias: str,
+) -> tuple[str, tuple[int, ...], tuple[int, ...], tuple[Any, ...]]:
+    """The learner rule compiled for two made-up learners and times: which params vary.
+
+    Refuses (RuntimeError) unless the two compilations differ only in the user id and the
+    time params, so a change to the rule that put either into the SQL text cannot pass
+    silently (tests/quiz/test_rules.py compares the result with the QuerySet's).
+    """
+    User = get_user_model()
+    probes = [
+        (User(pk=-7_000_001), datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)),
+        (User(pk=-7_000_002), datetime(1902, 7, 8, 9, 10, 11, tzinfo=UTC)),
+    ]
+    ops = connections[alias].ops
+    compiled = [
+        _learner_revealed(user, now).values("pk").query.sql_with_params() for user, now in probes
+    ]
+    (sql, first), (other_sql, second) = compiled
+    if sql != other_sql or len(first) != len(second):
+        raise RuntimeError("the reveal rule's SQL depends on more than its parameters")
+    user_slots, now_slots = [], []
+    for slot, (a, b) in enumerate(zip(first, second, strict=True)):
+        if a == b:
+            continue
+        if (a, b) == (probes[0][0].pk, probes[1][0].pk):
+            user_slots.append(slot)
+        elif (a, b) == tuple(ops.adapt_datetimefield_value(now) for _, now in probes):
+            now_slots.append(slot)
+        else:
+            raise RuntimeError(f"the reveal rule has an unexpected parameter at {slot}")
+    if not user_slots:
+        raise RuntimeError("the reveal rule's SQL does not name its learner")
+    return sql, tuple(user_slots), tuple(now_slots), tuple(first)
 
 
 def reveal_visible(user: AnyUser, case: Case, *, now: datetime | None = None) -> bool:
@@ -246,6 +311,7 @@ __all__ = [
     "quiz_has_attempts",
     "reveal_visible",
     "reveal_withheld_until",
+    "revealed_case_ids_sql",
     "revealed_cases",
     "running_exams",
     "shareable_cohorts",

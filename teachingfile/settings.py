@@ -306,6 +306,7 @@ FREE_TEXT_MATCH_THRESHOLD = env_int("FREE_TEXT_MATCH_THRESHOLD", 88)
 
 # --- layering (issue 14) ---
 # The reveal rule the library's search applies to residents (docs/architecture.md): a dotted
-# path to a function(user) -> QuerySet[Case] of the cases this user may see revealed.
-REVEALED_CASES_RULE = "quiz.rules.revealed_cases"
+# path to a function(user) -> (sql, params) selecting the ids of the cases a learner may see
+# revealed (faculty and anonymous users are handled by search itself).
+REVEALED_CASES_RULE = "quiz.rules.revealed_case_ids_sql"
 # --- end layering ---

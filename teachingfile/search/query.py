@@ -16,7 +16,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.utils.html import escape
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString, mark_safe
@@ -111,14 +110,13 @@ def _scope_sql(user: AnyUser) -> tuple[str, list[Any]]:
     if not user.is_authenticated:
         return "e.scope = %s", [SearchEntry.Scope.PUBLIC]
     # The reveal rule belongs to the quiz; the library reaches it through the project wiring
-    # (settings.REVEALED_CASES_RULE) rather than importing quiz.
-    revealed_cases: Callable[[AnyUser], QuerySet[Case]] = import_string(
+    # (settings.REVEALED_CASES_RULE) rather than importing quiz. It gives the rule's own SQL
+    # (quiz.rules.revealed_case_ids_sql): a case half answered, or held by a running exam,
+    # is matched and quoted from its public document only.
+    revealed_case_ids_sql: Callable[[AnyUser], tuple[str, list[Any]]] = import_string(
         settings.REVEALED_CASES_RULE
     )
-    # The reveal rule's own SQL: a case half answered, or held by a running exam, is
-    # matched and quoted from its public document only.
-    revealed = revealed_cases(user).values("pk")
-    sub_sql, sub_params = revealed.query.sql_with_params()
+    sub_sql, sub_params = revealed_case_ids_sql(user)
     sql = (
         f"((e.scope = %s AND e.case_id IN ({sub_sql})) "
         f"OR (e.scope = %s AND e.case_id NOT IN ({sub_sql})))"

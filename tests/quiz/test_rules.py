@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import AbstractUser, AnonymousUser
@@ -161,3 +161,35 @@ def test_directors_see_their_programs_cohorts_only(
     assert set(rules.directed_cohorts(director)) >= {mine}
     assert theirs not in set(rules.directed_cohorts(director))
     assert not rules.directed_cohorts(resident).exists()
+
+
+def _sql_ids(user: AbstractUser, now: datetime | None = None) -> set[int]:
+    from django.db import connection
+
+    sql, params = rules.revealed_case_ids_sql(user, now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_the_compiled_rule_for_search_agrees_with_the_queryset(
+    resident: AbstractUser, other_resident: AbstractUser
+) -> None:
+    earned, ids = _two_question_case()
+    _answer(_library_attempt(resident, earned), earned, ids)
+    half, half_ids = _two_question_case()
+    _answer(_library_attempt(resident, half), half, half_ids[:1])
+    held, held_ids = _two_question_case()
+    _answer(_library_attempt(resident, held), held, held_ids)
+    exam = _exam_attempt(resident, held)
+    for learner in (resident, other_resident):
+        expected = set(rules.revealed_cases(learner).values_list("pk", flat=True))
+        assert _sql_ids(learner) == expected
+    assert _sql_ids(resident) == {earned.pk}
+    # The time is a parameter too: past the exam's deadline the held case is revealed.
+    later = exam.deadline + timedelta(minutes=1)
+    assert _sql_ids(resident, later) == {earned.pk, held.pk}
+    assert set(rules.revealed_cases(resident, now=later).values_list("pk", flat=True)) == {
+        earned.pk,
+        held.pk,
+    }
