@@ -188,10 +188,6 @@ def load_questions(
     return lines
 
 
-def picked_choices(line: LearnerQuestion) -> list[Choice]:
-    return [c for c in line.question.choices.all() if c.pk in line.picked]
-
-
 # ---------------------------------------------------------------- what only the reveal shows
 
 

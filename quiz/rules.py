@@ -66,17 +66,6 @@ def exam_running(user: AnyUser, case: Case, *, now: datetime | None = None) -> b
     return running_exams(user, now=now).filter(quiz__items__case=case).exists()
 
 
-def attempt_is_running_exam(attempt: Attempt, *, now: datetime | None = None) -> bool:
-    """An exam attempt before its end: answers are saved, nothing is revealed."""
-    quiz = attempt.quiz
-    return (
-        quiz is not None
-        and quiz.is_exam
-        and not attempt.is_finished
-        and not attempt.is_past_deadline(now)
-    )
-
-
 # ---------------------------------------------------------------- the reveal
 
 
@@ -244,10 +233,6 @@ def directed_cohorts(user: AnyUser) -> QuerySet[Cohort]:
     return cohorts.filter(program__directors=user)
 
 
-def directs_resident(user: AnyUser, resident_id: int) -> bool:
-    return directed_cohorts(user).filter(memberships__resident_id=resident_id).exists()
-
-
 # ---------------------------------------------------------------- quiz builder (issue 18)
 
 
@@ -296,12 +281,10 @@ def collection_cases(user: AnyUser, collection: Collection) -> CaseQuerySet:
 
 __all__ = [
     "assignable_cohorts",
-    "attempt_is_running_exam",
     "attempt_reveal",
     "collection_cases",
     "counting_responses",
     "directed_cohorts",
-    "directs_resident",
     "earned_case_ids",
     "exam_running",
     "exam_running_for",

@@ -33,23 +33,12 @@ T = TypeVar("T")
 
 UNKNOWN = "unknown"
 REVEAL = "reveal"
-# Which Markdown fields belong to which stage. Nothing of REVEAL may leak into UNKNOWN.
-STAGE_FIELDS: dict[str, tuple[str, ...]] = {
-    UNKNOWN: ("presentation",),
-    REVEAL: (
-        "full_history",
-        "technique",
-        "findings",
-        "discussion",
-        "teaching_points",
-        "follow_up",
-        "credits",
-    ),
-}
+# A cached part belongs to one stage: nothing cached for REVEAL may be served as UNKNOWN.
+STAGES = frozenset({UNKNOWN, REVEAL})
 # Bump when the renderer's output changes (new Markdown extension, other sanitiser rules)
 # so that no entry rendered the old way is served.
 RENDER_VERSION = 1
-SECTIONS_TIMEOUT = 60 * 60 * 24 * 7
+CASE_PART_SECONDS = 60 * 60 * 24 * 7
 # Long texts are rare and cheap to keep out; the LRU holds the common short blocks.
 _MAX_CACHED_CHARS = 20_000
 
@@ -75,7 +64,7 @@ def case_key(case: Case, stage: str, part: str) -> str:
     The row's `updated_at` joins the version so that a database restored from a backup
     (same ids, same versions, other rows) can never be served from entries of the old one.
     """
-    if stage not in STAGE_FIELDS:
+    if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; use {UNKNOWN!r} or {REVEAL!r}")
     stamp = case.updated_at.timestamp() if case.updated_at else 0
     return f"case:r{RENDER_VERSION}:{case.pk}:v{case.version}:{stamp:.6f}:{stage}:{part}"
@@ -95,7 +84,7 @@ def for_case(
     value = cache.get(key)
     if value is None:
         value = build()
-        cache.set(key, value, SECTIONS_TIMEOUT if timeout is None else timeout)
+        cache.set(key, value, CASE_PART_SECONDS if timeout is None else timeout)
     return value
 
 
